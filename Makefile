@@ -1,0 +1,50 @@
+# boltz: the commands maintainers and CI run. See README.md ("Maintenance").
+GO ?= go
+# Each generator in gen/<name> writes asm/<name>_amd64.s and asm/<name>_amd64.go.
+GENERATORS := $(patsubst gen/%/main.go,%,$(wildcard gen/*/main.go))
+
+.PHONY: all test test-purego test-race cross check gen gen-check bench benchcmp ci
+
+all: check test
+
+# The test command README.md gives.
+test:
+	$(GO) test ./...
+
+test-purego:
+	$(GO) test -tags purego ./...
+
+test-race:
+	$(GO) test -race -short ./...
+
+# The fallback must build everywhere.
+cross:
+	GOARCH=arm64 $(GO) vet ./...
+	GOARCH=386 $(GO) build ./...
+
+check:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Regenerate every generated file from a clean state.
+gen:
+	@grep -l -E '^// Code generated .* DO NOT EDIT\.$$' asm/*.go asm/*.s 2>/dev/null | xargs -r rm -f
+	cd gen && for g in $(GENERATORS); do \
+		$(GO) run ./$$g -out ../asm/$${g}_amd64.s -stubs ../asm/$${g}_amd64.go -pkg asm || exit 1; \
+	done
+
+# Fails when the committed generated files differ from a regeneration.
+gen-check: gen
+	git diff --exit-code -- asm/
+	@test -z "$$(git status --porcelain -- asm/)" || (git status --porcelain -- asm/; echo "untracked generated files"; exit 1)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# asm against the pure-Go twins through benchstat.
+benchcmp:
+	$(GO) test -run '^$$' -bench . -count 6 ./asm/ > /tmp/boltz-asm.txt
+	$(GO) test -tags purego -run '^$$' -bench . -count 6 ./asm/ > /tmp/boltz-go.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat@latest /tmp/boltz-go.txt /tmp/boltz-asm.txt
+
+ci: check test test-purego test-race cross gen-check

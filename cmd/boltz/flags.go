@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/boltzgo/boltz/data"
+	"github.com/boltzgo/boltz/engine"
+)
+
+// newFlags returns a flag set that reports errors instead of exiting, with a
+// usage text of the command's description and its flags.
+func newFlags(name, synopsis, about string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: boltz %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(about))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args and turns flag errors into usage errors.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// dataFlags are the flags of every command that reads data.
+type dataFlags struct {
+	binarize    string
+	limit       int
+	seed        uint64
+	labelColumn bool
+}
+
+func (d *dataFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.binarize, "binarize", "threshold", "how grey levels become binary: threshold (1 where x ≥ 0.5 after scaling to [0,1]), stochastic (1 with probability x, fixed seed), none (grey levels used as probabilities)")
+	fs.IntVar(&d.limit, "limit", 0, "use only the first N rows of the data (0: all)")
+	fs.BoolVar(&d.labelColumn, "label-column", false, "CSV: the last column is a label, not a feature")
+}
+
+func (d *dataFlags) options(seed uint64) (data.Options, error) {
+	b, err := data.ParseBinarize(d.binarize)
+	if err != nil {
+		return data.Options{}, usageError{err}
+	}
+	if d.limit < 0 {
+		return data.Options{}, usagef("--limit %d is negative", d.limit)
+	}
+	return data.Options{Limit: d.limit, Binarize: b, Seed: seed, LabelColumn: d.labelColumn}, nil
+}
+
+// engineFlags choose the kernel and the worker count.
+type engineFlags struct {
+	kernel  string
+	workers int
+}
+
+func (e *engineFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&e.kernel, "kernel", "", "compute kernel: "+strings.Join(engine.Kernels(), ", ")+" (default: $BOLTZ_KERNEL, else the best this CPU runs)")
+	fs.IntVar(&e.workers, "workers", 0, "worker goroutines (0: GOMAXPROCS)")
+}
+
+// engine builds the engine; bad names and counts are usage errors.
+func (e *engineFlags) engine() (*engine.Engine, error) {
+	if e.workers < 0 {
+		return nil, usagef("--workers %d is negative", e.workers)
+	}
+	opts := []engine.Option{engine.WithWorkers(e.workers)}
+	if e.kernel != "" {
+		opts = append(opts, engine.WithKernelName(e.kernel))
+	}
+	eng, err := engine.New(opts...)
+	if err != nil {
+		if errors.Is(err, engine.ErrKernel) || errors.Is(err, engine.ErrConfig) {
+			return nil, usageError{err}
+		}
+		return nil, err
+	}
+	return eng, nil
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

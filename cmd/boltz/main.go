@@ -1,0 +1,97 @@
+// Command boltz trains, evaluates and inspects binary restricted Boltzmann
+// machines on the CPU. Run "boltz help" for the commands.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// usageError marks errors that are the caller's fault: exit status 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// exitCode lets a command choose a status other than 1 (130 after SIGINT).
+type exitCode struct {
+	code int
+	err  error
+}
+
+func (e exitCode) Error() string { return e.err.Error() }
+func (e exitCode) Unwrap() error { return e.err }
+
+type command struct {
+	name, summary string
+	run           func(args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"train", "train an RBM with CD-k or PCD-k", runTrain},
+		{"eval", "evaluate a model: reconstruction cross-entropy, free energy", runEval},
+		{"info", "show the CPU, the kernel chosen and the worker count", runInfo},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "boltz trains binary restricted Boltzmann machines fast on the CPU.\n\nUsage: boltz <command> [flags]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun \"boltz <command> --help\" for a command's flags.\n")
+}
+
+// run executes the command line args and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(args[1:], stdout, stderr)
+		var ue usageError
+		var ec exitCode
+		switch {
+		case err == nil:
+			return exitOK
+		case errors.Is(err, flag.ErrHelp):
+			return exitOK
+		case errors.As(err, &ue):
+			fmt.Fprintf(stderr, "boltz %s: %v\n", c.name, err)
+			return exitUsage
+		case errors.As(err, &ec):
+			fmt.Fprintf(stderr, "boltz %s: %v\n", c.name, err)
+			return ec.code
+		default:
+			fmt.Fprintf(stderr, "boltz %s: %v\n", c.name, err)
+			return exitError
+		}
+	}
+	fmt.Fprintf(stderr, "boltz: unknown command %q\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

@@ -1,0 +1,142 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+
+	"github.com/boltzgo/boltz/internal/atomicfile"
+	"github.com/boltzgo/boltz/safetensors"
+)
+
+// Model files are safetensors files holding the tensors "weight" [H, V],
+// "visible_bias" [V] and "hidden_bias" [H], all F32, and metadata with
+// format = "boltz-rbm", format_version, visible, hidden, a SHA-256 of the
+// tensor bytes (tensor_sha256, verified on load) and whatever the caller adds
+// (the CLI stores the training configuration as JSON under "config").
+const (
+	FileFormat        = "boltz-rbm"
+	FileFormatVersion = 1
+)
+
+// ErrModelFile reports a model file that is not a valid boltz model.
+var ErrModelFile = errors.New("engine: bad model file")
+
+// maxModelBytes caps the tensor bytes a model file may claim (4 GiB).
+const maxModelBytes = 4 << 30
+
+// Save writes the model in the safetensors layout to w, with meta merged
+// into the metadata (the reserved keys above win).
+func (m *RBM) Save(w io.Writer, meta map[string]string) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	f := &safetensors.File{Metadata: map[string]string{}, Tensors: map[string]safetensors.Tensor{
+		"weight":       safetensors.FromFloat32([]int{m.Hidden, m.Visible}, m.W),
+		"visible_bias": safetensors.FromFloat32([]int{m.Visible}, m.B),
+		"hidden_bias":  safetensors.FromFloat32([]int{m.Hidden}, m.C),
+	}}
+	for k, v := range meta {
+		f.Metadata[k] = v
+	}
+	f.Metadata["format"] = FileFormat
+	f.Metadata["format_version"] = strconv.Itoa(FileFormatVersion)
+	f.Metadata["visible"] = strconv.Itoa(m.Visible)
+	f.Metadata["hidden"] = strconv.Itoa(m.Hidden)
+	f.Metadata["tensor_sha256"] = m.checksum()
+	return safetensors.Write(w, f)
+}
+
+// SaveFile writes the model to path atomically: a temporary file in the same
+// directory, fsync, rename. An interrupted save leaves the old file intact.
+func (m *RBM) SaveFile(path string, meta map[string]string) error {
+	return atomicfile.WriteFile(path, 0o644, func(w io.Writer) error { return m.Save(w, meta) })
+}
+
+// checksum is the SHA-256 of W, B and C as little-endian float32 bytes, in
+// that order.
+func (m *RBM) checksum() string {
+	h := sha256.New()
+	var b [4]byte
+	for _, p := range [][]float32{m.W, m.B, m.C} {
+		for _, x := range p {
+			binary.LittleEndian.PutUint32(b[:], math.Float32bits(x))
+			h.Write(b[:])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Load reads a model written by Save from r (size bytes). It returns the
+// model (on the default engine) and the file's metadata. Every problem is an
+// error wrapping ErrModelFile or safetensors.ErrFormat, never a panic.
+func Load(r io.ReaderAt, size int64) (*RBM, map[string]string, error) {
+	f, err := safetensors.Read(r, size, safetensors.Limits{MaxHeader: 1 << 20, MaxTotal: maxModelBytes})
+	if err != nil {
+		return nil, nil, err
+	}
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrModelFile}, a...)...)
+	}
+	if f.Metadata["format"] != FileFormat {
+		return nil, nil, bad("metadata format is %q, want %q", f.Metadata["format"], FileFormat)
+	}
+	if v, err := strconv.Atoi(f.Metadata["format_version"]); err != nil || v < 1 || v > FileFormatVersion {
+		return nil, nil, bad("unsupported format_version %q (this build reads 1..%d)", f.Metadata["format_version"], FileFormatVersion)
+	}
+	if len(f.Tensors) != 3 {
+		return nil, nil, bad("%d tensors %v, want weight, visible_bias and hidden_bias", len(f.Tensors), f.Names())
+	}
+	wt, ok := f.Tensors["weight"]
+	if !ok || len(wt.Shape) != 2 {
+		return nil, nil, bad("no 2-D tensor \"weight\" (tensors: %v)", f.Names())
+	}
+	H, V := wt.Shape[0], wt.Shape[1]
+	m := &RBM{Visible: V, Hidden: H}
+	if m.W, err = f.Float32("weight", H, V); err != nil {
+		return nil, nil, bad("%v", err)
+	}
+	if m.B, err = f.Float32("visible_bias", V); err != nil {
+		return nil, nil, bad("%v", err)
+	}
+	if m.C, err = f.Float32("hidden_bias", H); err != nil {
+		return nil, nil, bad("%v", err)
+	}
+	if V == 0 || H == 0 {
+		return nil, nil, bad("empty model (%d visible, %d hidden)", V, H)
+	}
+	if sum, ok := f.Metadata["tensor_sha256"]; ok && sum != m.checksum() {
+		return nil, nil, bad("tensor checksum mismatch: the file is corrupted")
+	}
+	if err := m.Validate(); err != nil {
+		return nil, nil, bad("%v", err)
+	}
+	return m, f.Metadata, nil
+}
+
+// LoadFile reads a model file; errors name the path.
+func LoadFile(path string) (*RBM, map[string]string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if st.IsDir() {
+		return nil, nil, fmt.Errorf("%s: %w: is a directory", path, ErrModelFile)
+	}
+	m, meta, err := Load(fh, st.Size())
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, meta, nil
+}
