@@ -158,4 +158,3 @@ func (t *Trainer) sparsity(ph0 Mat) {
 		}
 	}
 }
-
