@@ -96,7 +96,9 @@ type Update struct {
 // Results must be within float32 rounding of the mathematical definition
 // (the conformance tests use a float64 reference with a tolerance scaled by
 // the inner dimension and Σ|a||b|). NaN and Inf in inputs propagate; a kernel
-// must not panic on them.
+// must not panic on them. One exception: Down and Update may skip the terms
+// whose hidden-layer coefficient is exactly 0 (sampled hidden states are half
+// zeros), so there 0·Inf and 0·NaN may count as 0.
 //
 // Third-party kernels (a BLAS or GPU backend) implement the three methods;
 // the engine never calls anything else.

@@ -1,0 +1,353 @@
+// Package kerneltest is the conformance suite for engine.Kernel
+// implementations: a third-party kernel (a BLAS or GPU backend) runs
+//
+//	func TestConformance(t *testing.T) { kerneltest.Run(t, myKernel{}) }
+//
+// from its own tests. Run checks the whole contract written on engine.Kernel:
+// Up, Down and Update against a float64 reference over a grid of shapes with
+// ragged edges, strided views whose padding holds NaN that must stay NaN,
+// both activations, Bernoulli sampling that agrees bit for bit with the
+// scalar Philox stream, results that do not depend on how the work is split
+// into row and column views, concurrent calls on disjoint views, and NaN and
+// Inf propagation.
+package kerneltest
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/boltzgo/boltz/engine"
+	"github.com/boltzgo/boltz/rng"
+)
+
+// Shapes are the (rows, in, out) triples Run tries: every small size, the
+// edges of 6×16 and 8×8 register tiles, and a CD-sized case.
+var Shapes = func() [][3]int {
+	var s [][3]int
+	for _, r := range []int{1, 2, 3, 5, 6, 7, 13} {
+		for _, k := range []int{1, 2, 7, 16, 17, 33} {
+			for _, n := range []int{1, 5, 8, 15, 16, 17, 31, 33} {
+				s = append(s, [3]int{r, k, n})
+			}
+		}
+	}
+	return append(s, [3]int{0, 5, 5}, [3]int{4, 0, 7}, [3]int{100, 784, 64}, [3]int{12, 300, 130})
+}()
+
+// Run runs the conformance suite on k.
+func Run(t *testing.T, k engine.Kernel) {
+	t.Run("Up", func(t *testing.T) { testProject(t, k, false) })
+	t.Run("Down", func(t *testing.T) { testProject(t, k, true) })
+	t.Run("Update", func(t *testing.T) { testUpdate(t, k) })
+	t.Run("Splits", func(t *testing.T) { testSplits(t, k) })
+	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, k) })
+	t.Run("Special", func(t *testing.T) { testSpecial(t, k) })
+}
+
+// padded returns a rows×cols matrix with stride cols+pad whose padding (and
+// a guard after the end) holds NaN.
+func padded(r *rand.Rand, rows, cols, pad int, fill func(*rand.Rand) float32) engine.Mat {
+	stride := cols + pad
+	data := make([]float32, rows*stride+pad)
+	for i := range data {
+		data[i] = float32(math.NaN())
+	}
+	m := engine.Mat{Rows: rows, Cols: cols, Stride: stride, Data: data}
+	for i := 0; i < rows; i++ {
+		row := m.Row(i)
+		for j := range row {
+			row[j] = fill(r)
+		}
+	}
+	return m
+}
+
+func normal(r *rand.Rand) float32 { return float32(r.NormFloat64()) }
+func binary(r *rand.Rand) float32 {
+	if r.IntN(2) == 0 {
+		return 0
+	}
+	return 1
+}
+func unit(r *rand.Rand) float32 { return r.Float32() }
+
+// checkPadding fails when any element outside the view is not NaN.
+func checkPadding(t *testing.T, what string, m engine.Mat) {
+	t.Helper()
+	for i, x := range m.Data {
+		r, c := i/m.Stride, i%m.Stride
+		inside := r < m.Rows && c < m.Cols
+		if !inside && x == x {
+			t.Fatalf("%s: element %d outside the view (row %d, col %d) was written: %v", what, i, r, c, x)
+		}
+	}
+}
+
+func sigmoid64(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// tol is the float32 tolerance of a k-term dot product with magnitude sum s:
+// c·k·2⁻²³·Σ|a||b| plus an absolute floor for the sigmoid.
+func tol(k int, s float64) float64 { return 4*float64(k+2)*0x1p-23*s + 1e-6 }
+
+func testProject(t *testing.T, k engine.Kernel, down bool) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, sh := range Shapes {
+		R, K, N := sh[0], sh[1], sh[2]
+		for _, act := range []engine.Act{engine.Linear, engine.Sigmoid} {
+			for _, sample := range []bool{false, true} {
+				if sample && act != engine.Sigmoid {
+					continue
+				}
+				in := padded(r, R, K, 3, binary)
+				if !down {
+					in = padded(r, R, K, 3, unit)
+				}
+				var w engine.Mat
+				if down {
+					w = padded(r, K, N, 5, normal) // H×V block
+				} else {
+					w = padded(r, N, K, 5, normal) // rows of W
+				}
+				bias := make([]float32, N)
+				for i := range bias {
+					bias[i] = normal(r)
+				}
+				out := padded(r, R, N, 2, func(*rand.Rand) float32 { return float32(math.NaN()) })
+				var s *engine.Sample
+				if sample {
+					s = &engine.Sample{Dst: padded(r, R, N, 1, func(*rand.Rand) float32 { return 7 }),
+						Stream: rng.NewStream(uint64(R*1000+N), 3, 9), Row0: 5, Col0: 11}
+				}
+				inCopy, wCopy := append([]float32(nil), in.Data...), append([]float32(nil), w.Data...)
+				if down {
+					k.Down(out, in, w, bias, act, s)
+				} else {
+					k.Up(out, in, w, bias, act, s)
+				}
+				what := fmt.Sprintf("%s down=%v R=%d K=%d N=%d act=%d sample=%v", k.Name(), down, R, K, N, act, sample)
+				if !sameBits(in.Data, inCopy) || !sameBits(w.Data, wCopy) {
+					t.Fatalf("%s: inputs modified", what)
+				}
+				checkPadding(t, what+" out", out)
+				for i := 0; i < R; i++ {
+					for j := 0; j < N; j++ {
+						ref, mag := float64(bias[j]), math.Abs(float64(bias[j]))
+						for p := 0; p < K; p++ {
+							var a, b float64
+							if down {
+								a, b = float64(in.Row(i)[p]), float64(w.Row(p)[j])
+							} else {
+								a, b = float64(in.Row(i)[p]), float64(w.Row(j)[p])
+							}
+							ref += a * b
+							mag += math.Abs(a * b)
+						}
+						e := tol(K, mag)
+						if act == engine.Sigmoid {
+							ref = sigmoid64(ref)
+							e = e/4 + 4*0x1p-24
+						}
+						got := float64(out.Row(i)[j])
+						if !(math.Abs(got-ref) <= e) {
+							t.Fatalf("%s: out[%d,%d] = %v, reference %v (tolerance %.3g)", what, i, j, got, ref, e)
+						}
+						if sample {
+							want := float32(0)
+							if rng.Uniform(s.Stream.Uint32(s.Row0+i, s.Col0+j)) < out.Row(i)[j] {
+								want = 1
+							}
+							if s.Dst.Row(i)[j] != want {
+								t.Fatalf("%s: sample[%d,%d] = %v, the stream gives %v for p=%v", what, i, j, s.Dst.Row(i)[j], want, out.Row(i)[j])
+							}
+						}
+					}
+				}
+				if sample {
+					checkPadding(t, what+" samples", s.Dst)
+				}
+			}
+		}
+	}
+}
+
+func sameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func testUpdate(t *testing.T, k engine.Kernel) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, sh := range [][4]int{{1, 1, 1, 1}, {3, 7, 5, 2}, {17, 33, 6, 9}, {64, 100, 10, 10}, {13, 16, 1, 16}, {40, 50, 20, 0}} {
+		H, V, B, C := sh[0], sh[1], sh[2], sh[3]
+		w := padded(r, H, V, 3, normal)
+		vel := padded(r, H, V, 1, normal)
+		u := &engine.Update{
+			PosH: padded(r, B, H, 2, unit), PosV: padded(r, B, V, 2, binary),
+			NegH: padded(r, C, H, 1, unit), NegV: padded(r, C, V, 4, unit),
+			PosScale: 0.01, NegScale: 0.02, Momentum: 0.7, Decay: 0.001, Vel: vel,
+		}
+		w0, v0 := append([]float32(nil), w.Data...), append([]float32(nil), vel.Data...)
+		i0, i1 := H/3, H-H/4
+		k.Update(w, u, i0, i1)
+		what := fmt.Sprintf("%s H=%d V=%d B=%d C=%d", k.Name(), H, V, B, C)
+		checkPadding(t, what+" W", w)
+		checkPadding(t, what+" vel", vel)
+		for i := 0; i < H; i++ {
+			for j := 0; j < V; j++ {
+				oldW, oldV := float64(w0[i*w.Stride+j]), float64(v0[i*vel.Stride+j])
+				if i < i0 || i >= i1 {
+					if float64(w.Row(i)[j]) != oldW || float64(vel.Row(i)[j]) != oldV {
+						t.Fatalf("%s: row %d outside [%d,%d) changed", what, i, i0, i1)
+					}
+					continue
+				}
+				g, mag := 0.0, 0.0
+				for rr := 0; rr < B; rr++ {
+					x := float64(u.PosScale) * float64(u.PosH.Row(rr)[i]) * float64(u.PosV.Row(rr)[j])
+					g += x
+					mag += math.Abs(x)
+				}
+				for rr := 0; rr < C; rr++ {
+					x := float64(u.NegScale) * float64(u.NegH.Row(rr)[i]) * float64(u.NegV.Row(rr)[j])
+					g -= x
+					mag += math.Abs(x)
+				}
+				nv := float64(u.Momentum)*oldV + g - float64(u.Decay)*oldW
+				mag += math.Abs(float64(u.Momentum)*oldV) + math.Abs(float64(u.Decay)*oldW)
+				e := tol(B+C+2, mag)
+				if got := float64(vel.Row(i)[j]); math.Abs(got-nv) > e {
+					t.Fatalf("%s: vel[%d,%d] = %v, reference %v", what, i, j, got, nv)
+				}
+				if got := float64(w.Row(i)[j]); math.Abs(got-(oldW+nv)) > e+4*0x1p-24*math.Abs(oldW) {
+					t.Fatalf("%s: W[%d,%d] = %v, reference %v", what, i, j, got, oldW+nv)
+				}
+			}
+		}
+	}
+}
+
+// testSplits checks that splitting a projection into row or column views,
+// as the engine's pool does, gives bitwise the same outputs and samples as
+// one call, and likewise an update split into hidden-unit ranges.
+func testSplits(t *testing.T, k engine.Kernel) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const R, V, H = 23, 70, 53
+	x := padded(r, R, V, 0, unit)
+	h := padded(r, R, H, 0, binary)
+	w := padded(r, H, V, 0, normal)
+	c, b := make([]float32, H), make([]float32, V)
+	for _, down := range []bool{false, true} {
+		N, in := H, x
+		bias := c
+		if down {
+			N, in, bias = V, h, b
+		}
+		whole, ws := engine.NewMat(R, N), engine.NewMat(R, N)
+		s := rng.NewStream(1, 2, 3)
+		call := func(out, in, wv engine.Mat, bias []float32, smp engine.Mat, r0, c0 int) {
+			sp := &engine.Sample{Dst: smp, Stream: s, Row0: r0, Col0: c0}
+			if down {
+				k.Down(out, in, wv, bias, engine.Sigmoid, sp)
+			} else {
+				k.Up(out, in, wv, bias, engine.Sigmoid, sp)
+			}
+		}
+		call(whole, in, w, bias, ws, 0, 0)
+		for _, cut := range []int{1, 5, 11} { // row splits
+			parts, ps := engine.NewMat(R, N), engine.NewMat(R, N)
+			call(parts.RowSlice(0, cut), in.RowSlice(0, cut), w, bias, ps.RowSlice(0, cut), 0, 0)
+			call(parts.RowSlice(cut, R), in.RowSlice(cut, R), w, bias, ps.RowSlice(cut, R), cut, 0)
+			if !sameBits(parts.Data, whole.Data) || !sameBits(ps.Data, ws.Data) {
+				t.Fatalf("%s down=%v: row split at %d changes the result", k.Name(), down, cut)
+			}
+		}
+		for _, cut := range []int{16, 32} { // column splits
+			parts, ps := engine.NewMat(R, N), engine.NewMat(R, N)
+			var wa, wb engine.Mat
+			if down {
+				wa, wb = w.ColSlice(0, cut), w.ColSlice(cut, N)
+			} else {
+				wa, wb = w.RowSlice(0, cut), w.RowSlice(cut, N)
+			}
+			call(parts.ColSlice(0, cut), in, wa, bias[:cut], ps.ColSlice(0, cut), 0, 0)
+			call(parts.ColSlice(cut, N), in, wb, bias[cut:], ps.ColSlice(cut, N), 0, cut)
+			if !sameBits(parts.Data, whole.Data) || !sameBits(ps.Data, ws.Data) {
+				t.Fatalf("%s down=%v: column split at %d changes the result", k.Name(), down, cut)
+			}
+		}
+	}
+	// Update split into hidden ranges equals one call.
+	mk := func() (engine.Mat, *engine.Update) {
+		rr := rand.New(rand.NewPCG(7, 8))
+		w := padded(rr, H, V, 0, normal)
+		return w, &engine.Update{PosH: padded(rr, R, H, 0, unit), PosV: padded(rr, R, V, 0, binary),
+			NegH: padded(rr, R, H, 0, unit), NegV: padded(rr, R, V, 0, unit),
+			PosScale: 0.1, NegScale: 0.1, Momentum: 0.5, Decay: 0.01, Vel: padded(rr, H, V, 0, normal)}
+	}
+	w1, u1 := mk()
+	k.Update(w1, u1, 0, H)
+	w2, u2 := mk()
+	for _, rg := range [][2]int{{0, 7}, {7, 16}, {16, 48}, {48, H}} {
+		k.Update(w2, u2, rg[0], rg[1])
+	}
+	if !sameBits(w1.Data, w2.Data) || !sameBits(u1.Vel.Data, u2.Vel.Data) {
+		t.Fatalf("%s: splitting Update over hidden ranges changes the result", k.Name())
+	}
+}
+
+// testConcurrent runs disjoint views of one projection from several
+// goroutines at once (run it under -race) and compares with a serial call.
+func testConcurrent(t *testing.T, k engine.Kernel) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const R, V, H = 64, 100, 48
+	x := padded(r, R, V, 0, unit)
+	w := padded(r, H, V, 0, normal)
+	c := make([]float32, H)
+	serial, par := engine.NewMat(R, H), engine.NewMat(R, H)
+	k.Up(serial, x, w, c, engine.Sigmoid, nil)
+	var wg sync.WaitGroup
+	for p := 0; p < 8; p++ {
+		wg.Add(1)
+		go func(p int) {
+			defer wg.Done()
+			lo, hi := p*R/8, (p+1)*R/8
+			k.Up(par.RowSlice(lo, hi), x.RowSlice(lo, hi), w, c, engine.Sigmoid, nil)
+		}(p)
+	}
+	wg.Wait()
+	if !sameBits(serial.Data, par.Data) {
+		t.Fatalf("%s: concurrent calls on disjoint views differ from a serial call", k.Name())
+	}
+}
+
+// testSpecial checks NaN and Inf propagation and saturation.
+func testSpecial(t *testing.T, k engine.Kernel) {
+	inf := float32(math.Inf(1))
+	nan := float32(math.NaN())
+	x := engine.Mat{Rows: 1, Cols: 3, Stride: 3, Data: []float32{1, 1, 1}}
+	w := engine.Mat{Rows: 4, Cols: 3, Stride: 3, Data: []float32{
+		nan, 0, 0,
+		inf, 0, 0,
+		-inf, 0, 0,
+		100, 0, 0}}
+	out := engine.NewMat(1, 4)
+	k.Up(out, x, w, make([]float32, 4), engine.Sigmoid, nil)
+	o := out.Row(0)
+	if o[0] == o[0] || o[1] != 1 || o[2] != 0 || o[3] != 1 {
+		t.Errorf("%s: σ of NaN, +Inf, −Inf, 100 = %v, want NaN 1 0 1", k.Name(), o)
+	}
+	k.Up(out, x, w, make([]float32, 4), engine.Linear, nil)
+	if o := out.Row(0); o[0] == o[0] || o[1] != inf || o[2] != -inf || o[3] != 100 {
+		t.Errorf("%s: linear NaN, +Inf, −Inf, 100 = %v", k.Name(), o)
+	}
+}
