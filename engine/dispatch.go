@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/boltzgo/boltz/asm"
 )
 
 // KernelEnv is the environment variable that forces a kernel at start:
@@ -21,7 +23,7 @@ var registry = []struct {
 	available func() bool
 	make      func() Kernel
 }{
-	{"avx2", accelAvailable, newAccelerated},
+	{"avx2", asm.Accelerated, newAccelerated},
 	{"generic", func() bool { return true }, func() Kernel { return Generic }},
 }
 
@@ -43,7 +45,7 @@ func KernelByName(name string) (Kernel, error) {
 	for _, k := range registry {
 		if k.name == name {
 			if !k.available() {
-				return nil, fmt.Errorf("%w %q is not supported on this CPU (%s)", ErrKernel, name, cpuFeatures())
+				return nil, fmt.Errorf("%w %q is not supported on this CPU (%s)", ErrKernel, name, asm.Features())
 			}
 			return k.make(), nil
 		}
@@ -68,7 +70,7 @@ func DefaultKernel() (k Kernel, reason string, err error) {
 	}
 	for _, r := range registry {
 		if r.available() {
-			return r.make(), fmt.Sprintf("best available (%s)", cpuFeatures()), nil
+			return r.make(), fmt.Sprintf("best available (%s)", asm.Features()), nil
 		}
 	}
 	panic("unreachable: generic is always available")

@@ -90,6 +90,9 @@ func (e *Engine) KernelReason() string { return e.reason }
 // Workers returns the worker count.
 func (e *Engine) Workers() int { return e.pool.Workers() }
 
+// Pool returns the engine's worker pool (it satisfies blocked.Runner).
+func (e *Engine) Pool() *Pool { return e.pool }
+
 // Close stops the engine's workers.
 func (e *Engine) Close() { e.pool.Close() }
 
@@ -185,8 +188,11 @@ func (p *proj) goOn(pool *Pool) {
 		pool.Run(p.w.Rows, colGrain, p.fn)
 		return
 	}
-	rows := p.in.Rows
-	p.byCols = rows < 8*pool.Workers() && p.out.Cols >= 2*colGrain
+	// Split the larger operand: output columns (each worker then reads
+	// only its part of W) unless the batch has more rows than the output
+	// has columns, or too few columns to go round.
+	rows, cols := p.in.Rows, p.out.Cols
+	p.byCols = cols >= 2*colGrain && (rows < cols || rows < 8*pool.Workers())
 	if p.byCols {
 		pool.Run(p.out.Cols, colGrain, p.fn)
 	} else {

@@ -6,10 +6,6 @@ import "github.com/boltzgo/boltz/asm"
 // reference the accelerated kernels are tested against.
 var Generic Kernel = loops{name: "generic", sigmoid: asm.SigmoidGeneric}
 
-// newAccelerated returns the kernel that runs the same loops with the
-// assembly sigmoid; the blocked GEMM kernels replace its loops.
-func newAccelerated() Kernel { return loops{name: "avx2", sigmoid: accelSigmoid} }
-
 // loops is a kernel of plain Go loops: register-blocked dot products for Up,
 // AXPYs for Down and Update. sigmoid is the vector sigmoid it applies.
 type loops struct {

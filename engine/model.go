@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/boltzgo/boltz/rng"
 )
@@ -15,8 +16,16 @@ import (
 //
 // W is H×V row-major (row i holds hidden unit i's weights), B the visible and
 // C the hidden bias. Batches are row-major float32 slices of R rows: R×V for
-// visible data, R×H for hidden. The inference methods are safe for concurrent
-// use as long as nothing modifies the parameters meanwhile.
+// visible data, R×H for hidden.
+//
+// Concurrency: the inference methods (HiddenProbs, VisibleProbs, Transform,
+// SampleHidden, SampleVisible, Gibbs, FreeEnergy, ReconstructionCrossEntropy,
+// LogLikelihood) and Clone are safe to call from many goroutines at once,
+// also while a Trainer's Fit trains the same model: they hold the model's
+// read lock, a training step holds its write lock, so each inference call
+// sees the parameters as they are between two steps and training results do
+// not depend on it. Writing W, B or C directly while other goroutines use
+// the model is a data race.
 type RBM struct {
 	Visible, Hidden int
 	W               []float32
@@ -24,6 +33,7 @@ type RBM struct {
 	C               []float32
 
 	eng *Engine
+	mu  sync.RWMutex // read: inference; write: a training step (see train.go)
 }
 
 // NewRBM returns a model with W ~ N(0, sigma²) drawn from the seed's
@@ -52,6 +62,8 @@ func NewRBM(visible, hidden int, sigma float64, seed uint64) (*RBM, error) {
 // InitVisibleBias sets b_j = log(p_j/(1−p_j)) from the unit means p_j of data
 // (R×V), clipped to [0.001, 0.999] (Hinton's Practical Guide, §8).
 func (m *RBM) InitVisibleBias(data []float32) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	rows, err := m.rows(data, m.Visible)
 	if err != nil {
 		return err
@@ -102,11 +114,12 @@ func (m *RBM) Validate() error {
 
 // Clone returns a deep copy of the parameters (sharing the engine).
 func (m *RBM) Clone() *RBM {
-	c := *m
-	c.W = append([]float32(nil), m.W...)
-	c.B = append([]float32(nil), m.B...)
-	c.C = append([]float32(nil), m.C...)
-	return &c
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return &RBM{Visible: m.Visible, Hidden: m.Hidden, eng: m.eng,
+		W: append([]float32(nil), m.W...),
+		B: append([]float32(nil), m.B...),
+		C: append([]float32(nil), m.C...)}
 }
 
 func firstNonFinite(x []float32) int {
@@ -176,6 +189,8 @@ func mat(x []float32, rows, cols int) Mat { return Mat{Rows: rows, Cols: cols, S
 // HiddenProbs sets dst (R×H) to p(h=1|v) for the R rows of v (R×V, values in
 // [0, 1]).
 func (m *RBM) HiddenProbs(dst, v []float32) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	rows, e, err := m.prepare(v, m.Visible, true)
 	if err != nil {
 		return err
@@ -190,6 +205,8 @@ func (m *RBM) HiddenProbs(dst, v []float32) error {
 // VisibleProbs sets dst (R×V) to p(v=1|h) for the R rows of h (R×H, values
 // in [0, 1]).
 func (m *RBM) VisibleProbs(dst, h []float32) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	rows, e, err := m.prepare(h, m.Hidden, true)
 	if err != nil {
 		return err
@@ -215,6 +232,8 @@ func (m *RBM) Transform(v []float32) ([]float32, error) {
 // SampleHidden draws h ~ p(h|v) for the rows of v into dst (R×H), with the
 // random numbers of (seed, step) so that a call is reproducible.
 func (m *RBM) SampleHidden(dst, v []float32, seed, step uint64) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	rows, e, err := m.prepare(v, m.Visible, true)
 	if err != nil {
 		return err
@@ -230,6 +249,8 @@ func (m *RBM) SampleHidden(dst, v []float32, seed, step uint64) error {
 
 // SampleVisible draws v ~ p(v|h) for the rows of h into dst (R×V).
 func (m *RBM) SampleVisible(dst, h []float32, seed, step uint64) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	rows, e, err := m.prepare(h, m.Hidden, true)
 	if err != nil {
 		return err
@@ -249,6 +270,8 @@ func (m *RBM) SampleVisible(dst, h []float32, seed, step uint64) error {
 // sample when meanField is set (what one shows as an image). The seed makes
 // the chain reproducible.
 func (m *RBM) Gibbs(v []float32, steps int, seed uint64, meanField bool) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	rows, e, err := m.prepare(v, m.Visible, true)
 	if err != nil {
 		return err
@@ -278,6 +301,8 @@ func (m *RBM) Gibbs(v []float32, steps int, seed uint64, meanField bool) error {
 // FreeEnergy sets dst[r] = F(v_r) = −bᵀv − Σ_i softplus(c_i + W_i·v) for the R
 // rows of v, computed in float64 from the kernel's pre-activations.
 func (m *RBM) FreeEnergy(dst, v []float32) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	rows, e, err := m.prepare(v, m.Visible, true)
 	if err != nil {
 		return err
@@ -318,6 +343,8 @@ func (m *RBM) freeEnergyRow(v, a []float32) float64 {
 // summed over the visible units. It is computed from a with softplus, so it is
 // finite for any finite weights, even where σ(a_j) rounds to 0 or 1.
 func (m *RBM) ReconstructionCrossEntropy(dst, v []float32) error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
 	rows, e, err := m.prepare(v, m.Visible, true)
 	if err != nil {
 		return err

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"time"
@@ -102,8 +104,10 @@ func (c Config) chains() int {
 // keeps Chains persistent hidden states (starting at zero) and uses the
 // sampled visible states of the chains in the negative statistics.
 //
-// A Trainer is not safe for concurrent use, and the model must not be used
-// for inference while a step runs.
+// A Trainer is not safe for concurrent use. Fit holds the model's write lock
+// during each step, so the model may serve inference meanwhile (see RBM);
+// Step does not take the lock yet, so do not run inference on the model
+// while Step runs.
 type Trainer struct {
 	m   *RBM
 	cfg Config
@@ -121,10 +125,10 @@ type Trainer struct {
 	up        *proj
 	upd       Update
 	step      uint64
-	epoch     int
+	epoch     int // the epoch in progress (0-based), = epochs completed
+	batch     int // the next minibatch of the epoch in progress
 	sumB      []float64
 	sumC      []float64
-	lastBatch int
 }
 
 // NewTrainer prepares to train m with cfg on the model's engine.
@@ -168,11 +172,20 @@ func (t *Trainer) Model() *RBM { return t.m }
 // Steps returns the number of steps taken (the RNG step counter).
 func (t *Trainer) Steps() uint64 { return t.step }
 
-// Epoch returns the current epoch (0-based); it selects the momentum.
+// Epoch returns the current epoch (0-based); it selects the momentum. It is
+// also the number of epochs Fit has completed.
 func (t *Trainer) Epoch() int { return t.epoch }
 
-// SetEpoch sets the epoch that selects the momentum for Step.
-func (t *Trainer) SetEpoch(e int) { t.epoch = e }
+// Batch returns the index of the minibatch Fit takes next in the current
+// epoch (0 at an epoch boundary).
+func (t *Trainer) Batch() int { return t.batch }
+
+// Config returns the training configuration.
+func (t *Trainer) Config() Config { return t.cfg }
+
+// SetEpoch sets the epoch that selects the momentum for Step, and makes Fit
+// start that epoch from its first minibatch.
+func (t *Trainer) SetEpoch(e int) { t.epoch, t.batch = e, 0 }
 
 func (t *Trainer) momentum() float32 {
 	if t.epoch < t.cfg.MomentumEpochs {
@@ -192,100 +205,401 @@ type EpochMetrics struct {
 	ValCE         float64 `json:"val_recon_cross_entropy"`
 	TrainFE       float64 `json:"train_free_energy"`
 	ValFE         float64 `json:"val_free_energy"`
-	Seconds       float64 `json:"seconds"`    // training time of the epoch, without the metrics
+	Seconds       float64 `json:"seconds"`    // training time of the epoch in this Fit call, without the metrics
 	TrainRows     int     `json:"train_rows"` // rows the train metrics used
 	ValRows       int     `json:"val_rows"`   // rows the validation metrics used
 	SamplesPerSec float64 `json:"samples_per_second"`
+}
+
+// RowSource is data that Fit reads one row at a time: a slice in memory
+// (Dense) or a file mapped into memory (package data's Mapped), so that a
+// data set larger than RAM can be trained on. ReadRow copies row i,
+// 0 ≤ i < Rows(), into dst (Cols() values, which must lie in [0, 1]); it
+// reports a bad value or a read failure with an error naming the row. Fit
+// calls ReadRow from one goroutine, in the shuffled order of each epoch.
+type RowSource interface {
+	Rows() int
+	Cols() int
+	ReadRow(i int, dst []float32) error
+}
+
+// Dense returns the rows of x (row-major, cols values a row) as a RowSource.
+// Fit and FitRows read it in place, without copying it.
+func Dense(x []float32, cols int) RowSource { return &denseRows{x: x, cols: cols} }
+
+type denseRows struct {
+	x    []float32
+	cols int
+}
+
+func (d *denseRows) Cols() int { return d.cols }
+
+func (d *denseRows) Rows() int {
+	if d.cols <= 0 {
+		return 0
+	}
+	return len(d.x) / d.cols
+}
+
+func (d *denseRows) ReadRow(i int, dst []float32) error {
+	if i < 0 || i >= d.Rows() || len(dst) != d.cols {
+		return fmt.Errorf("%w: row %d of %d into %d values", ErrShape, i, d.Rows(), len(dst))
+	}
+	copy(dst, d.x[i*d.cols:(i+1)*d.cols])
+	return nil
+}
+
+// rowData is a RowSource checked for the model's width; dense is set when
+// the rows are a slice in memory, already checked for values in [0, 1].
+type rowData struct {
+	src   RowSource
+	dense []float32
+	rows  int
+}
+
+// checkRows checks src against the visible width V.
+func checkRows(src RowSource, V int) (rowData, error) {
+	if src == nil {
+		return rowData{}, fmt.Errorf("%w: no data", ErrShape)
+	}
+	if d, ok := src.(*denseRows); ok {
+		if d.cols != V || len(d.x)%V != 0 {
+			return rowData{}, fmt.Errorf("%w: %d values is not a whole number of rows of %d", ErrShape, len(d.x), V)
+		}
+		if err := checkUnit(d.x, V); err != nil {
+			return rowData{}, err
+		}
+		return rowData{src: src, dense: d.x, rows: len(d.x) / V}, nil
+	}
+	if src.Cols() != V {
+		return rowData{}, fmt.Errorf("%w: rows of %d values, the model has %d visible units", ErrShape, src.Cols(), V)
+	}
+	if src.Rows() < 0 {
+		return rowData{}, fmt.Errorf("%w: %d rows", ErrShape, src.Rows())
+	}
+	return rowData{src: src, rows: src.Rows()}, nil
+}
+
+// Every says when Fit calls FitOptions.Checkpoint. Zero fields are off.
+type Every struct {
+	Epochs   int           // at the end of every Epochs-th epoch (counted from the first)
+	Steps    int           // after a step when Trainer.Steps is a multiple of Steps
+	Interval time.Duration // after a step when Interval has passed since the last checkpoint or the start of Fit
 }
 
 // FitOptions are the optional hooks of Fit.
 type FitOptions struct {
 	// Val is validation data (R×V), or nil.
 	Val []float32
+	// ValRows is validation data read row by row, used when Val is nil.
+	ValRows RowSource
 	// OnEpoch receives the metrics after every epoch; a non-nil error stops
 	// training and is returned.
 	OnEpoch func(EpochMetrics) error
 	// OnBatch is called after every minibatch with the epoch (0-based), the
 	// batch index and the batch count of the epoch.
 	OnBatch func(epoch, batch, batches int)
+	// Checkpoint is called, when set, at the points Every selects, between
+	// two steps, with the trainer in the state a checkpoint must capture
+	// (see Trainer.WriteCheckpoint); a non-nil error stops training and is
+	// returned. A checkpoint the Steps or Interval rule asks for after the
+	// last minibatch of an epoch is taken after that epoch's metrics, at the
+	// epoch boundary.
+	Checkpoint func(*Trainer) error
+	Every      Every
 }
 
 // Fit trains for cfg.Epochs epochs over data (R×V, values in [0, 1]),
 // reshuffling the rows every epoch with the seed's counter-based stream.
-// It checks ctx between minibatches and returns ctx's error, with the model
-// in the state after the last whole step, when ctx is cancelled. NaN or Inf
-// in the weights or the metrics stops it with an error wrapping ErrDiverged.
+// See FitRows.
 func (t *Trainer) Fit(ctx context.Context, data []float32, opt FitOptions) error {
-	m, cfg := t.m, t.cfg
-	V := m.Visible
-	rows, err := m.rows(data, V)
-	if err != nil {
+	if _, err := t.m.rows(data, t.m.Visible); err != nil {
 		return err
 	}
+	return t.FitRows(ctx, Dense(data, t.m.Visible), opt)
+}
+
+// FitRows trains for cfg.Epochs epochs over the rows of src, reshuffling
+// them every epoch: the order of epoch e is a pure function of (seed, e), so
+// the data are visited by row index, one minibatch at a time, and a source
+// larger than memory is never held whole.
+//
+// Fit continues from the trainer's position (Epoch, Batch): a fresh trainer
+// starts at (0, 0); after a cancelled Fit, or on a trainer restored from a
+// checkpoint, it resumes with the next minibatch of the interrupted epoch
+// and produces bit for bit the model an uninterrupted run gives.
+//
+// It checks ctx before every minibatch and returns ctx's error, with the
+// trainer after the last whole step, when ctx is cancelled. NaN or Inf in
+// the parameters (the biases are checked after every step, the weights at
+// the end of every epoch and at every checkpoint) or in the metrics stops
+// it with an error wrapping ErrDiverged that names the epoch and the step.
+//
+// The model may be used for inference from other goroutines meanwhile (see
+// RBM); each step holds the model's write lock.
+func (t *Trainer) FitRows(ctx context.Context, src RowSource, opt FitOptions) error {
+	m, cfg := t.m, t.cfg
+	V := m.Visible
+	train, err := checkRows(src, V)
+	if err != nil {
+		return fmt.Errorf("training data: %w", err)
+	}
+	rows := train.rows
 	if rows < cfg.BatchSize {
 		return fmt.Errorf("%w: batch size %d is larger than the %d data rows", ErrConfig, cfg.BatchSize, rows)
 	}
-	if err := checkUnit(data, V); err != nil {
-		return fmt.Errorf("training data: %w", err)
+	if rows > math.MaxInt32 {
+		return fmt.Errorf("%w: %d data rows is too many (at most %d)", ErrConfig, rows, math.MaxInt32)
 	}
-	valRows := 0
-	if opt.Val != nil {
-		if valRows, err = m.rows(opt.Val, V); err != nil {
+	var val rowData
+	switch {
+	case opt.Val != nil:
+		if _, err := m.rows(opt.Val, V); err != nil {
 			return fmt.Errorf("validation data: %w", err)
 		}
-		if err := checkUnit(opt.Val, V); err != nil {
-			return fmt.Errorf("validation data: %w", err)
-		}
+		val, err = checkRows(Dense(opt.Val, V), V)
+	case opt.ValRows != nil:
+		val, err = checkRows(opt.ValRows, V)
 	}
-	perm := make([]int32, rows)
+	if err != nil {
+		return fmt.Errorf("validation data: %w", err)
+	}
 	batches := (rows + cfg.BatchSize - 1) / cfg.BatchSize
-	for ; t.epoch < cfg.Epochs; t.epoch++ {
+	if t.epoch < cfg.Epochs && (t.batch < 0 || t.batch >= batches) {
+		return fmt.Errorf("%w: the trainer stands at minibatch %d of epoch %d, but the %d data rows make %d minibatches (different data?)",
+			ErrConfig, t.batch, t.epoch+1, rows, batches)
+	}
+	var mon monitorBuf
+	perm := make([]int32, rows)
+	last := time.Now() // of the last checkpoint
+	for t.epoch < cfg.Epochs {
 		start := time.Now()
 		shuffle(perm, cfg.Seed, t.epoch)
-		for b := 0; b < batches; b++ {
+		first := t.batch
+		pending := false // a checkpoint is due at the end of the epoch
+		for b := first; b < batches; b++ {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			r0, r1 := b*cfg.BatchSize, min((b+1)*cfg.BatchSize, rows)
 			v0 := t.v0.RowSlice(0, r1-r0)
-			for r, src := range perm[r0:r1] {
-				copy(v0.Row(r), data[int(src)*V:(int(src)+1)*V])
+			if train.dense != nil {
+				for r, i := range perm[r0:r1] {
+					copy(v0.Row(r), train.dense[int(i)*V:(int(i)+1)*V])
+				}
+			} else {
+				for r, i := range perm[r0:r1] {
+					row := v0.Row(r)
+					if err := train.src.ReadRow(int(i), row); err != nil {
+						return fmt.Errorf("training data: %w", err)
+					}
+					if err := checkUnit(row, V); err != nil {
+						return fmt.Errorf("training data: row %d: %w", i, err)
+					}
+				}
 			}
-			t.cdStep(v0)
+			t.lockedStep(v0, b+1)
+			if err := t.checkBiases(batches); err != nil {
+				return err
+			}
 			if opt.OnBatch != nil {
 				opt.OnBatch(t.epoch, b, batches)
 			}
+			if opt.Checkpoint != nil && t.due(opt.Every, last) {
+				if b == batches-1 {
+					pending = true
+					continue
+				}
+				if err := opt.Checkpoint(t); err != nil {
+					return err
+				}
+				last = time.Now()
+			}
 		}
 		secs := time.Since(start).Seconds()
+		done := rows - first*cfg.BatchSize
 		if i := firstNonFinite(m.W); i >= 0 {
-			return fmt.Errorf("%w in epoch %d, step %d: weight %d is %v (learning rate %v too high?)", ErrDiverged, t.epoch+1, t.step, i, m.W[i], cfg.LearningRate)
+			return t.diverged(fmt.Sprintf("weight %d (hidden %d, visible %d) is %v", i, i/V, i%V, m.W[i]))
 		}
-		met := EpochMetrics{Epoch: t.epoch + 1, Steps: t.step, Seconds: secs, SamplesPerSec: float64(rows) / secs,
+		m.mu.Lock()
+		t.epoch++
+		t.batch = 0
+		m.mu.Unlock()
+		met := EpochMetrics{Epoch: t.epoch, Steps: t.step, Seconds: secs,
 			ValCE: math.NaN(), ValFE: math.NaN()}
-		met.TrainRows = monitorRows(rows, cfg.MonitorRows)
-		met.TrainCE, met.TrainFE, err = t.m.monitor(data[:met.TrainRows*V])
-		if err != nil {
-			return err
+		if secs > 0 {
+			met.SamplesPerSec = float64(done) / secs
 		}
-		if valRows > 0 {
-			met.ValRows = monitorRows(valRows, cfg.MonitorRows)
-			if met.ValCE, met.ValFE, err = t.m.monitor(opt.Val[:met.ValRows*V]); err != nil {
-				return err
+		met.TrainRows = monitorRows(rows, cfg.MonitorRows)
+		if met.TrainCE, met.TrainFE, err = mon.monitor(m, train, met.TrainRows); err != nil {
+			return fmt.Errorf("training data: %w", err)
+		}
+		if val.rows > 0 {
+			met.ValRows = monitorRows(val.rows, cfg.MonitorRows)
+			if met.ValCE, met.ValFE, err = mon.monitor(m, val, met.ValRows); err != nil {
+				return fmt.Errorf("validation data: %w", err)
 			}
 		}
 		for _, x := range []float64{met.TrainCE, met.TrainFE} {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return fmt.Errorf("%w in epoch %d, step %d: metrics are not finite (learning rate %v too high?)", ErrDiverged, t.epoch+1, t.step, cfg.LearningRate)
+				return t.diverged("the epoch metrics are not finite")
 			}
 		}
 		if opt.OnEpoch != nil {
 			if err := opt.OnEpoch(met); err != nil {
-				t.epoch++
 				return err
 			}
 		}
+		if opt.Checkpoint != nil && (pending || opt.Every.Epochs > 0 && t.epoch%opt.Every.Epochs == 0) {
+			if err := opt.Checkpoint(t); err != nil {
+				return err
+			}
+			last = time.Now()
+		}
 	}
 	return nil
+}
+
+// lockedStep runs one CD step under the model's write lock and records that
+// the next minibatch of the epoch is next.
+func (t *Trainer) lockedStep(v0 Mat, next int) {
+	t.m.mu.Lock()
+	t.cdStep(v0)
+	t.batch = next
+	t.m.mu.Unlock()
+}
+
+// due reports whether the Steps or Interval rule asks for a checkpoint now.
+func (t *Trainer) due(e Every, last time.Time) bool {
+	return e.Steps > 0 && t.step%uint64(e.Steps) == 0 || e.Interval > 0 && time.Since(last) >= e.Interval
+}
+
+// checkBiases is the cheap divergence check after every step: NaN or Inf in
+// W shows in the biases and their velocities within a step or two.
+func (t *Trainer) checkBiases(batches int) error {
+	for _, p := range [...]struct {
+		name string
+		x    []float32
+	}{{"visible bias", t.m.B}, {"hidden bias", t.m.C}, {"visible bias velocity", t.velB}, {"hidden bias velocity", t.velC}} {
+		if i := firstNonFinite(p.x); i >= 0 {
+			return t.diverged(fmt.Sprintf("%s %d is %v (after minibatch %d of %d)", p.name, i, p.x[i], t.batch, batches))
+		}
+	}
+	return nil
+}
+
+// diverged returns the ErrDiverged error for the trainer's position.
+func (t *Trainer) diverged(what string) error {
+	return fmt.Errorf("%w in epoch %d, step %d: %s; likely cause: the learning rate %v is too high (or the momentum %v too close to 1)",
+		ErrDiverged, t.epoch+1, t.step, what, t.cfg.LearningRate, t.cfg.Momentum)
+}
+
+// monitorChunk is how many rows of a RowSource the metrics read at a time: a
+// multiple of evalChunk, so the figures equal those of the same rows in memory.
+const monitorChunk = 8 * evalChunk
+
+// monitorBuf holds the scratch rows of the metrics of a RowSource.
+type monitorBuf struct{ x, out []float32 }
+
+// monitor returns the mean reconstruction cross-entropy and free energy of
+// the first n rows of d.
+func (mb *monitorBuf) monitor(m *RBM, d rowData, n int) (ce, fe float64, err error) {
+	V := m.Visible
+	if d.dense != nil {
+		return m.monitor(d.dense[:n*V])
+	}
+	c := min(n, monitorChunk)
+	if len(mb.x) < c*V {
+		mb.x, mb.out = make([]float32, c*V), make([]float32, c)
+	}
+	var sce, sfe float64
+	for r0 := 0; r0 < n; r0 += c {
+		k := min(c, n-r0)
+		x, out := mb.x[:k*V], mb.out[:k]
+		for r := 0; r < k; r++ {
+			row := x[r*V : (r+1)*V]
+			if err := d.src.ReadRow(r0+r, row); err != nil {
+				return 0, 0, err
+			}
+			if err := checkUnit(row, V); err != nil {
+				return 0, 0, fmt.Errorf("row %d: %w", r0+r, err)
+			}
+		}
+		if err := m.ReconstructionCrossEntropy(out, x); err != nil {
+			return 0, 0, err
+		}
+		for _, v := range out {
+			sce += float64(v)
+		}
+		if err := m.FreeEnergy(out, x); err != nil {
+			return 0, 0, err
+		}
+		for _, v := range out {
+			sfe += float64(v)
+		}
+	}
+	return sce / float64(n), sfe / float64(n), nil
+}
+
+// InitVisibleBiasRows sets the visible biases from the unit means of the
+// rows of src as InitVisibleBias does for a slice, in one pass over src.
+func (m *RBM) InitVisibleBiasRows(src RowSource) error {
+	if d, ok := src.(*denseRows); ok && d.cols == m.Visible {
+		return m.InitVisibleBias(d.x)
+	}
+	if src.Cols() != m.Visible {
+		return fmt.Errorf("%w: rows of %d values, the model has %d visible units", ErrShape, src.Cols(), m.Visible)
+	}
+	rows := src.Rows()
+	if rows <= 0 {
+		return fmt.Errorf("%w: no data rows", ErrShape)
+	}
+	sum := make([]float64, m.Visible)
+	row := make([]float32, m.Visible)
+	for r := 0; r < rows; r++ {
+		if err := src.ReadRow(r, row); err != nil {
+			return err
+		}
+		for j, x := range row {
+			sum[j] += float64(x)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for j, s := range sum {
+		p := math.Min(math.Max(s/float64(rows), 0.001), 0.999)
+		m.B[j] = float32(math.Log(p / (1 - p)))
+	}
+	return nil
+}
+
+// fingerprintRows is how many rows DataFingerprint hashes at most.
+const fingerprintRows = 4096
+
+// DataFingerprint identifies a data set cheaply, so that a resumed run can
+// refuse data that differ from those a checkpoint was trained on: it holds
+// the row and column counts and a SHA-256 of up to 4096 rows spread evenly
+// over src (the first and the last included), as float32 values.
+func DataFingerprint(src RowSource) (string, error) {
+	rows, cols := src.Rows(), src.Cols()
+	h := sha256.New()
+	row := make([]float32, cols)
+	buf := make([]byte, 4*cols)
+	n := min(rows, fingerprintRows)
+	for k := 0; k < n; k++ {
+		i := k
+		if n > 1 && rows > n {
+			i = int(int64(k) * int64(rows-1) / int64(n-1))
+		}
+		if err := src.ReadRow(i, row); err != nil {
+			return "", err
+		}
+		for j, x := range row {
+			binary.LittleEndian.PutUint32(buf[4*j:], math.Float32bits(x))
+		}
+		h.Write(buf)
+	}
+	return fmt.Sprintf("rows=%d cols=%d sha256=%x", rows, cols, h.Sum(nil)[:16]), nil
 }
 
 func monitorRows(rows, limit int) int {

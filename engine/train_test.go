@@ -316,16 +316,18 @@ func TestInputChecks(t *testing.T) {
 
 // TestStepAllocs holds the zero-allocation contract of a training step.
 func TestStepAllocs(t *testing.T) {
-	for _, pcd := range []bool{false, true} {
-		m, _ := NewRBM(64, 32, 0.01, 1)
-		m.SetEngine(testEngine(t, Generic, 2))
-		cfg := DefaultConfig()
-		cfg.BatchSize, cfg.PCD, cfg.K = 16, pcd, 2
-		tr, _ := NewTrainer(m, cfg)
-		batch := patterns(16, 64, 1)
-		tr.Step(batch)
-		if a := testing.AllocsPerRun(20, func() { tr.Step(batch) }); a != 0 {
-			t.Errorf("pcd=%v: %v allocations per step, want 0", pcd, a)
+	for _, k := range builtinKernels(t) {
+		for _, pcd := range []bool{false, true} {
+			m, _ := NewRBM(64, 32, 0.01, 1)
+			m.SetEngine(testEngine(t, k, 2))
+			cfg := DefaultConfig()
+			cfg.BatchSize, cfg.PCD, cfg.K = 16, pcd, 2
+			tr, _ := NewTrainer(m, cfg)
+			batch := patterns(16, 64, 1)
+			tr.Step(batch)
+			if a := testing.AllocsPerRun(20, func() { tr.Step(batch) }); a != 0 {
+				t.Errorf("%s pcd=%v: %v allocations per step, want 0", k.Name(), pcd, a)
+			}
 		}
 	}
 }

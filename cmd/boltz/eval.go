@@ -1,88 +1,226 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"github.com/boltzgo/boltz/data"
 	"github.com/boltzgo/boltz/engine"
 )
 
 const evalAbout = `Evaluates a model on --data and prints:
-  n                    rows evaluated
-  recon_cross_entropy  mean over rows of the reconstruction cross-entropy, in
-                       nats, summed over the visible units:
-                       CE(v) = −Σ_j [v_j log σ(a_j) + (1−v_j) log(1−σ(a_j))]
-                       with a = Wᵀh + b and h = p(h|v) the hidden probabilities
-                       (mean-field, no sampling), computed from a with softplus
-                       as Σ_j softplus(a_j) − v_j·a_j so it is finite for any a
-  free_energy_mean     mean over rows of F(v) = −bᵀv − Σ_i softplus(c_i + W_i·v)`
+  n                      rows evaluated
+  recon_cross_entropy    mean over rows of the reconstruction cross-entropy, in
+                         nats, summed over the visible units:
+                         CE(v) = −Σ_j [v_j log σ(a_j) + (1−v_j) log(1−σ(a_j))]
+                         with a = Wᵀh + b and h = p(h|v) the hidden probabilities
+                         (mean-field, no sampling), computed from a with softplus
+                         as Σ_j softplus(a_j) − v_j·a_j so it is finite for any a
+  free_energy_mean       mean over rows of F(v) = −bᵀv − Σ_i softplus(c_i + W_i·v)
+  pseudo_log_likelihood  mean over rows of scikit-learn's stochastic
+                         pseudo-log-likelihood (BernoulliRBM.score_samples): one
+                         randomly chosen unit j of each row is flipped and
+                         PLL(v) = V·log σ(F(ṽ) − F(v)); the units come from --seed,
+                         so a seed flips the same units on every call. It is
+                         V times a one-unit estimate, so it scales with the
+                         number of visible units V: compare it only between
+                         models of the same data, never across data sets.
+
+With --logz it also prints log Z and the mean log-likelihood
+mean(−F(v)) − log Z (nats per row):
+  --logz exact   enumerates the smaller layer (2^min(V,H) states, in blocks
+                 through the kernel) and sums the other out; refused when
+                 min(V,H) > --logz-max-bits.
+  --logz ais     annealed importance sampling (Salakhutdinov & Murray 2008):
+                 --ais-runs runs from a base-rate model (visible biases from the
+                 smoothed unit frequencies of --ais-base) through the default
+                 schedule of 14,503 temperatures (0:1/1000:0.5, 0.5:1/10000:0.9,
+                 0.9:1/100000:1) or about --ais-betas N of the same shape. It
+                 reports log Ẑ with the bounds log(Ẑ ± 3σ̂); where 3σ̂ ≥ Ẑ the
+                 lower bound does not exist (null in JSON, with a warning):
+                 add runs or temperatures.
+--json prints one JSON object with the same names and, with --logz, log_z,
+log_z_method, log_z_lower, log_z_upper (equal to log_z for exact),
+log_likelihood_mean, log_z_seconds, and for AIS ais_runs and ais_temperatures.`
+
+type evalFlags struct {
+	dataFlags
+	engineFlags
+	modelPath, dataSpec, logz, aisBase string
+	asJSON                             bool
+	seed                               uint64
+	maxBits, aisRuns, aisBetas         int
+}
 
 func runEval(args []string, stdout, stderr io.Writer) error {
-	var (
-		df        dataFlags
-		ef        engineFlags
-		modelPath string
-		dataSpec  string
-		asJSON    bool
-		seed      uint64
-	)
+	var f evalFlags
 	fs := newFlags("eval", "--model M [flags]", evalAbout, stderr)
-	fs.StringVar(&modelPath, "model", "", "model file (required)")
-	fs.StringVar(&dataSpec, "data", "mnist-test", "data: mnist-test, mnist, or an IDX, NPY or CSV file")
-	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
-	fs.Uint64Var(&seed, "seed", 1, "seed for --binarize stochastic")
-	df.register(fs)
-	ef.register(fs)
+	fs.StringVar(&f.modelPath, "model", "", "model file (required)")
+	fs.StringVar(&f.dataSpec, "data", "mnist-test", "data: mnist-test, mnist, or an IDX, NPY or CSV file")
+	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed for --binarize stochastic, the pseudo-likelihood's flipped units and AIS")
+	fs.StringVar(&f.logz, "logz", "none", "also estimate log Z and the log-likelihood: none, exact or ais")
+	fs.IntVar(&f.maxBits, "logz-max-bits", engine.MaxExactBits, "largest min(V,H) --logz exact enumerates (2^N states)")
+	fs.IntVar(&f.aisRuns, "ais-runs", engine.DefaultAISRuns, "AIS runs, advanced together as one batch (at least 2)")
+	fs.IntVar(&f.aisBetas, "ais-betas", 0, "AIS temperatures: 0 for the default schedule of 14,503, or about N with the same shape")
+	fs.StringVar(&f.aisBase, "ais-base", "", "data for the AIS base-rate model (default: mnist when --data is mnist-test, else --data)")
+	f.dataFlags.register(fs)
+	f.engineFlags.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if modelPath == "" {
+	switch {
+	case f.modelPath == "":
 		return usagef("--model is required")
+	case f.logz != "none" && f.logz != "exact" && f.logz != "ais":
+		return usagef("--logz %q: want none, exact or ais", f.logz)
+	case f.maxBits < 1 || f.maxBits > 40:
+		return usagef("--logz-max-bits %d: want 1..40", f.maxBits)
+	case f.aisRuns < 2:
+		return usagef("--ais-runs %d: AIS needs at least 2 runs", f.aisRuns)
+	case f.aisBetas < 0:
+		return usagef("--ais-betas %d: want 0 (the default schedule) or a positive count", f.aisBetas)
 	}
-	opt, err := df.options(seed)
+	opt, err := f.options(f.seed)
 	if err != nil {
 		return err
 	}
-	eng, err := ef.engine()
+	eng, err := f.engine()
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	m, _, err := engine.LoadFile(modelPath)
+	m, _, err := engine.LoadFile(f.modelPath)
 	if err != nil {
 		return err
 	}
 	m.SetEngine(eng)
-	set, err := data.Load(dataSpec, opt)
+	if f.logz == "exact" && min(m.Visible, m.Hidden) > f.maxBits {
+		return usagef("--logz exact: the model has min(V,H) = %d > --logz-max-bits %d (2^%d states); use --logz ais", min(m.Visible, m.Hidden), f.maxBits, min(m.Visible, m.Hidden))
+	}
+	set, err := data.Load(f.dataSpec, opt)
 	if err != nil {
 		return err
 	}
 	if set.X.Cols != m.Visible {
 		return fmt.Errorf("%s has %d columns but the model has %d visible units", set.Name, set.X.Cols, m.Visible)
 	}
-	res, err := evaluate(m, set.X.Data)
+	res, err := evaluate(m, set.X.Data, f.seed)
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		b, _ := json.Marshal(res)
+	if f.logz != "none" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		lz, err := f.logZ(ctx, m, set, opt, stderr)
+		if errors.Is(err, context.Canceled) {
+			return exitCode{130, fmt.Errorf("interrupted during the log Z estimate")}
+		}
+		if err != nil {
+			return err
+		}
+		lz.LogLikelihood = -res.FreeEnergy - lz.LogZ
+		res.logZJSON = lz
+	}
+	if f.asJSON {
+		b, err := json.Marshal(res)
+		if err != nil {
+			return err
+		}
 		fmt.Fprintln(stdout, string(b))
 		return nil
 	}
-	fmt.Fprintf(stdout, "n                    %d\nrecon_cross_entropy  %.4f\nfree_energy_mean     %.4f\n", res.N, res.ReconCE, res.FreeEnergy)
+	fmt.Fprintf(stdout, "n                      %d\nrecon_cross_entropy    %.4f\nfree_energy_mean       %.4f\npseudo_log_likelihood  %.4f\n",
+		res.N, res.ReconCE, res.FreeEnergy, res.PLL)
+	if lz := res.logZJSON; lz != nil {
+		lower := "none"
+		if lz.LogZLower != nil {
+			lower = fmt.Sprintf("%.4f", *lz.LogZLower)
+		}
+		fmt.Fprintf(stdout, "log_z                  %.4f (%s", lz.LogZ, lz.Method)
+		if lz.Method == "ais" {
+			fmt.Fprintf(stdout, ", %d runs, %d temperatures; ±3σ̂ bounds %s, %.4f", lz.Runs, lz.Temperatures, lower, lz.LogZUpper)
+		}
+		fmt.Fprintf(stdout, ", %.1fs)\nlog_likelihood_mean    %.4f\n", lz.Seconds, lz.LogLikelihood)
+	}
 	return nil
+}
+
+// logZ runs the chosen log Z computation.
+func (f *evalFlags) logZ(ctx context.Context, m *engine.RBM, set *data.Set, opt data.Options, stderr io.Writer) (*logZJSON, error) {
+	start := time.Now()
+	if f.logz == "exact" {
+		lz, err := m.LogZExact(f.maxBits)
+		if err != nil {
+			return nil, err
+		}
+		return &logZJSON{LogZ: lz, Method: "exact", LogZLower: &lz, LogZUpper: lz, Seconds: time.Since(start).Seconds()}, nil
+	}
+	base := set
+	spec := f.aisBase
+	if spec == "" && f.dataSpec == "mnist-test" {
+		spec = "mnist"
+	}
+	if spec != "" && spec != f.dataSpec {
+		baseOpt := opt
+		baseOpt.Limit = 0
+		var err error
+		if base, err = data.Load(spec, baseOpt); err != nil {
+			return nil, fmt.Errorf("--ais-base: %w", err)
+		}
+		if base.X.Cols != m.Visible {
+			return nil, fmt.Errorf("--ais-base %s has %d columns but the model has %d visible units", base.Name, base.X.Cols, m.Visible)
+		}
+	}
+	aopt := engine.AISOptions{Runs: f.aisRuns, Data: base.X.Data, Seed: f.seed}
+	if f.aisBetas > 0 {
+		aopt.Betas = engine.AISBetas(f.aisBetas)
+	}
+	r, err := m.AIS(ctx, aopt)
+	if err != nil {
+		return nil, err
+	}
+	lz := &logZJSON{LogZ: r.LogZ, Method: "ais", LogZUpper: r.LogZUpper, Runs: r.Runs, Temperatures: r.Temperatures,
+		Seconds: time.Since(start).Seconds()}
+	if math.IsNaN(r.LogZLower) {
+		fmt.Fprintf(stderr, "boltz eval: warning: the AIS weights are too spread for a lower bound on log Z (3σ̂ ≥ Ẑ with %d runs and %d temperatures); add runs (--ais-runs) or temperatures (--ais-betas)\n", r.Runs, r.Temperatures)
+	} else {
+		lo := r.LogZLower
+		lz.LogZLower = &lo
+	}
+	return lz, nil
 }
 
 type evalResult struct {
 	N          int     `json:"n"`
 	ReconCE    float64 `json:"recon_cross_entropy"`
 	FreeEnergy float64 `json:"free_energy_mean"`
+	PLL        float64 `json:"pseudo_log_likelihood"`
+	*logZJSON
 }
 
-func evaluate(m *engine.RBM, x []float32) (evalResult, error) {
+// logZJSON holds the --logz results; LogZLower is nil (null) where the AIS
+// lower bound does not exist.
+type logZJSON struct {
+	LogZ          float64  `json:"log_z"`
+	Method        string   `json:"log_z_method"`
+	LogZLower     *float64 `json:"log_z_lower"`
+	LogZUpper     float64  `json:"log_z_upper"`
+	LogLikelihood float64  `json:"log_likelihood_mean"`
+	Seconds       float64  `json:"log_z_seconds"`
+	Runs          int      `json:"ais_runs,omitempty"`
+	Temperatures  int      `json:"ais_temperatures,omitempty"`
+}
+
+func evaluate(m *engine.RBM, x []float32, seed uint64) (evalResult, error) {
 	rows := len(x) / m.Visible
 	buf := make([]float32, rows)
 	res := evalResult{N: rows}
@@ -94,6 +232,10 @@ func evaluate(m *engine.RBM, x []float32) (evalResult, error) {
 		return res, err
 	}
 	res.FreeEnergy = mean(buf)
+	if err := m.PseudoLogLikelihood(buf, x, seed); err != nil {
+		return res, err
+	}
+	res.PLL = mean(buf)
 	return res, nil
 }
 
@@ -107,4 +249,3 @@ func mean(x []float32) float64 {
 	}
 	return s / float64(len(x))
 }
-

@@ -42,8 +42,12 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"train", "train an RBM with CD-k or PCD-k", runTrain},
-		{"eval", "evaluate a model: reconstruction cross-entropy, free energy", runEval},
+		{"eval", "evaluate a model: cross-entropy, free energy, pseudo-likelihood, log Z, log-likelihood", runEval},
+		{"sample", "draw Gibbs samples of a model as a PNG grid", runSample},
+		{"filters", "draw a model's hidden-unit weights as a PNG grid", runFilters},
+		{"transform", "write the hidden probabilities of data as an NPY file", runTransform},
 		{"info", "show the CPU, the kernel chosen and the worker count", runInfo},
+		{"bench", "measure the FMA peak, the CD step and the GEMMs on this machine", runBench},
 	}
 }
 

@@ -1,0 +1,55 @@
+package asm
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestMain says which kernels the tests of the exported functions ran.
+func TestMain(m *testing.M) {
+	fmt.Fprintln(os.Stderr, "asm:", Features())
+	os.Exit(m.Run())
+}
+
+// TestAsmFeatures checks every generated assembly file against the
+// dispatch: the instructions may only need what cpu_amd64.go checks (AVX,
+// AVX2, FMA3, on top of the amd64 baseline), and no register beyond Y15,
+// which avo hands out when a kernel needs more than 16 (Y16-Y31 are
+// AVX-512, and would fault on AVX2-only CPUs).
+func TestAsmFeatures(t *testing.T) {
+	files, err := filepath.Glob("*_amd64.s")
+	if err != nil || len(files) == 0 {
+		t.Skip("no assembly files")
+	}
+	allowed := map[string]bool{"AVX": true, "AVX2": true, "FMA3": true, "SSE": true, "SSE2": true, "CMOV": true}
+	highReg := regexp.MustCompile(`\b([XY](1[6-9]|2[0-9]|3[01])|Z[0-9]+|K[0-7])\b`)
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			if req, ok := strings.CutPrefix(line, "// Requires: "); ok {
+				for _, f := range strings.Split(req, ", ") {
+					if !allowed[f] {
+						t.Errorf("%s:%d: needs %s, which the dispatch does not check", name, i+1, f)
+					}
+				}
+			}
+			if m := highReg.FindString(line); m != "" && !strings.HasPrefix(strings.TrimSpace(line), "//") {
+				t.Errorf("%s:%d: register %s is AVX-512: %s", name, i+1, m, strings.TrimSpace(line))
+			}
+		}
+	}
+}
+
+func TestFeatures(t *testing.T) {
+	if Features() == "" {
+		t.Error("Features() is empty")
+	}
+	t.Logf("Accelerated() = %v: %s", Accelerated(), Features())
+}

@@ -1,0 +1,11 @@
+//go:build amd64 && !purego
+
+package asm
+
+func fmaPeak(n int) {
+	if accelerated {
+		fmaPeakAVX2(n)
+		return
+	}
+	fmaPeakGeneric(n)
+}

@@ -1,0 +1,401 @@
+package asm
+
+import "github.com/boltzgo/boltz/rng"
+
+// GemmMR and GemmNR are the register tile of the GEMM micro-kernels: GemmMR
+// rows of packed A times GemmNR columns of packed B.
+const (
+	GemmMR = 6
+	GemmNR = 16
+)
+
+// gemmChunkFlops bounds the flops of one kernel assembly call (about 0.3 ms
+// at the FMA peak of one core): assembly functions are not preemptible. A
+// variable so that the tests can make it small.
+var gemmChunkFlops = 1 << 25
+
+// GemmEpilogue selects what GemmKernel does with each tile of A·B.
+type GemmEpilogue uint8
+
+const (
+	// GemmAlphaBeta: C = α·A·B + β·C. When β is 0, C is only written, so NaN
+	// or Inf in C does not leak into the result.
+	GemmAlphaBeta GemmEpilogue = iota
+	// GemmBiasSigmoid: C = σ(α·A·B + β·C + bias[col]), σ as in Sigmoid1.
+	GemmBiasSigmoid
+	// GemmBiasSigmoidSample: as GemmBiasSigmoid, and then
+	// S[r,c] = 1 if rng.Uniform(Stream.Uint32(Row0+r, Col0+c)) < C[r,c], else 0.
+	GemmBiasSigmoidSample
+)
+
+// GemmArgs describes one block of work for GemmKernel: C (M×N) from packed
+// A (M×K) and packed B (K×N).
+type GemmArgs struct {
+	M, N, K int
+
+	// A holds the M×K operand packed by GemmPackA: panels of GemmMR rows
+	// (the last one of M%GemmMR rows), element (i, p) of the panel of mr rows
+	// starting at row i0 at A[i0*K+p*mr+i-i0]. len(A) ≥ M·K.
+	A []float32
+
+	// B holds the K×N operand packed by GemmPackB: ⌈N/16⌉ panels of 16
+	// columns, zero padded, element (p, j) at B[j/16*BStride+p*16+j%16].
+	// BStride ≥ 16·K (PackedB-style operands keep a larger K and pass an
+	// offset slice with the full stride).
+	B       []float32
+	BStride int
+
+	// C is row-major with leading dimension LDC ≥ N.
+	C   []float32
+	LDC int
+
+	Alpha, Beta float32
+	Epilogue    GemmEpilogue
+
+	// Bias (len ≥ N) is added before the sigmoid (GemmBiasSigmoid*).
+	Bias []float32
+
+	// S (leading dimension LDS ≥ N) receives the samples
+	// (GemmBiasSigmoidSample); Row0 and Col0 are the stream coordinates of
+	// C[0] and S[0]: row Row0+r, unit Col0+c.
+	S          []float32
+	LDS        int
+	Stream     rng.Stream
+	Row0, Col0 int
+}
+
+// GemmKernel computes one block described by g with the AVX2/FMA3 assembly
+// when Accelerated, and with GemmKernelGeneric otherwise:
+//
+//	x = α·(A·B)[r,c]; if β ≠ 0 { x += β·C[r,c] }
+//	C[r,c] = x                              (GemmAlphaBeta)
+//	C[r,c] = Sigmoid1(x + Bias[c])          (GemmBiasSigmoid, GemmBiasSigmoidSample)
+//	S[r,c] = Uniform(Stream.Uint32(Row0+r, Col0+c)) < C[r,c] ? 1 : 0  (GemmBiasSigmoidSample)
+//
+// Each element of C is the float32 FMA chain over p = 0, 1, …, K-1 followed
+// by the epilogue, whatever its position in the block, so a caller may tile
+// and split a product freely and get bitwise identical results (the samples
+// are those of the rng package bit for bit). The assembly and the Go twin
+// differ only by FMA rounding. It panics on negative sizes or slices too
+// short for the block, and it does not allocate. The assembly works in
+// calls of about half a millisecond at most, since it is not preemptible.
+func GemmKernel(g *GemmArgs) {
+	if g.check("GemmKernel") {
+		gemmKernel(g)
+	}
+}
+
+// GemmKernelGeneric is the pure-Go twin of GemmKernel.
+func GemmKernelGeneric(g *GemmArgs) {
+	if g.check("GemmKernelGeneric") {
+		gemmKernelGo(g)
+	}
+}
+
+// check panics if g is inconsistent, and reports whether there is work.
+func (g *GemmArgs) check(name string) bool {
+	bad := func(s string) { panic("asm: " + name + ": " + s) }
+	if g.M < 0 || g.N < 0 || g.K < 0 {
+		bad("negative size")
+	}
+	if g.Epilogue > GemmBiasSigmoidSample {
+		bad("unknown epilogue")
+	}
+	if g.M == 0 || g.N == 0 {
+		return false
+	}
+	if g.LDC < g.N {
+		bad("LDC < N")
+	}
+	if len(g.C) < (g.M-1)*g.LDC+g.N {
+		bad("C too short")
+	}
+	if len(g.A) < g.M*g.K {
+		bad("A too short")
+	}
+	if g.BStride < GemmNR*g.K {
+		bad("BStride < 16·K")
+	}
+	if len(g.B) < (g.N-1)/GemmNR*g.BStride+GemmNR*g.K {
+		bad("B too short")
+	}
+	if g.Epilogue != GemmAlphaBeta && len(g.Bias) < g.N {
+		bad("Bias too short")
+	}
+	if g.Epilogue == GemmBiasSigmoidSample {
+		if g.LDS < g.N {
+			bad("LDS < N")
+		}
+		if len(g.S) < (g.M-1)*g.LDS+g.N {
+			bad("S too short")
+		}
+	}
+	return true
+}
+
+// gemmKernelGo is GemmKernelGeneric without the checks.
+func gemmKernelGo(g *GemmArgs) {
+	m, n, k := g.M, g.N, g.K
+	alpha, beta := g.Alpha, g.Beta
+	var acc [GemmMR * GemmNR]float32
+	for i0 := 0; i0 < m; i0 += GemmMR {
+		mr := min(GemmMR, m-i0)
+		ap := g.A[i0*k : i0*k+mr*k]
+		for j0 := 0; j0 < n; j0 += GemmNR {
+			nr := min(GemmNR, n-j0)
+			bp := g.B[j0/GemmNR*g.BStride:]
+			bp = bp[:GemmNR*k]
+			acc = [GemmMR * GemmNR]float32{}
+			for i := range min(mr, len(ap)) { // none when k = 0
+				gemmRowGo((*[8]float32)(acc[i*GemmNR:]), ap[i:], mr, bp, k)
+				if nr > 8 {
+					gemmRowGo((*[8]float32)(acc[i*GemmNR+8:]), ap[i:], mr, bp[8:], k)
+				}
+			}
+			for i := range mr {
+				c := g.C[(i0+i)*g.LDC+j0:]
+				c = c[:nr]
+				r := acc[i*GemmNR : i*GemmNR+nr]
+				for j := range c {
+					x := alpha * r[j]
+					if beta != 0 {
+						x = beta*c[j] + x
+					}
+					if g.Epilogue != GemmAlphaBeta {
+						x = Sigmoid1(x + g.Bias[j0+j])
+					}
+					c[j] = x
+				}
+			}
+		}
+		if g.Epilogue == GemmBiasSigmoidSample {
+			for i := range mr {
+				r := i0 + i
+				g.Stream.Bernoulli(g.S[r*g.LDS:r*g.LDS+n], g.C[r*g.LDC:r*g.LDC+n], g.Row0+r, g.Col0)
+			}
+		}
+	}
+}
+
+// gemmRowGo sets acc[j] = Σ_p a[p*mr]·b[p*16+j] for j < 8 and
+// p = 0, 1, …, k-1 in that order, the eight sums in local variables (Go
+// keeps eight in registers; sixteen spill).
+func gemmRowGo(acc *[8]float32, a []float32, mr int, b []float32, k int) {
+	var c0, c1, c2, c3, c4, c5, c6, c7 float32
+	for p := range k {
+		av := a[p*mr]
+		r := (*[8]float32)(b[p*GemmNR:])
+		c0 += av * r[0]
+		c1 += av * r[1]
+		c2 += av * r[2]
+		c3 += av * r[3]
+		c4 += av * r[4]
+		c5 += av * r[5]
+		c6 += av * r[6]
+		c7 += av * r[7]
+	}
+	*acc = [8]float32{c0, c1, c2, c3, c4, c5, c6, c7}
+}
+
+// GemmPackA packs rows [0, m) and columns [0, k) of op(A) into dst in the
+// layout GemmKernel reads (GemmArgs.A): panels of GemmMR rows, the last one
+// of m%GemmMR rows, k-major. op(A) is A (element (i, p) at a[i*lda+p]) or,
+// when trans is true, Aᵀ (element (i, p) at a[p*lda+i]). Transposing packs
+// use the assembly when Accelerated. It panics if dst is shorter than m·k
+// or a too short, and it does not allocate.
+func GemmPackA(dst []float32, trans bool, a []float32, lda, m, k int) {
+	checkPack("GemmPackA", dst, m*k, trans, a, lda, m, k)
+	packA(dst, trans, a, lda, m, k, &gemmPackers)
+}
+
+// GemmPackAGeneric is the pure-Go twin of GemmPackA.
+func GemmPackAGeneric(dst []float32, trans bool, a []float32, lda, m, k int) {
+	checkPack("GemmPackAGeneric", dst, m*k, trans, a, lda, m, k)
+	packA(dst, trans, a, lda, m, k, &gemmPackersGeneric)
+}
+
+// GemmPackB packs rows [0, k) and columns [0, n) of op(B) into dst in the
+// layout GemmKernel reads (GemmArgs.B): ⌈n/16⌉ panels of 16 columns, zero
+// padded, panel j at dst[j*stride:], k-major. op(B) is B (element (p, j) at
+// b[p*ldb+j]) or, when trans is true, Bᵀ (element (p, j) at b[j*ldb+p]).
+// stride must be at least 16·k. Transposing packs use the assembly when
+// Accelerated. It panics if dst or b is too short, and it does not
+// allocate.
+func GemmPackB(dst []float32, trans bool, b []float32, ldb, k, n, stride int) {
+	checkPackB("GemmPackB", dst, trans, b, ldb, k, n, stride)
+	packB(dst, trans, b, ldb, k, n, stride, &gemmPackers)
+}
+
+// GemmPackBGeneric is the pure-Go twin of GemmPackB.
+func GemmPackBGeneric(dst []float32, trans bool, b []float32, ldb, k, n, stride int) {
+	checkPackB("GemmPackBGeneric", dst, trans, b, ldb, k, n, stride)
+	packB(dst, trans, b, ldb, k, n, stride, &gemmPackersGeneric)
+}
+
+// GemmPackedBLen returns the length of a B operand of k×n packed with
+// panels stride elements apart: the minimum len(dst) for GemmPackB.
+func GemmPackedBLen(k, n, stride int) int {
+	if n <= 0 {
+		return 0
+	}
+	return (n-1)/GemmNR*stride + GemmNR*k
+}
+
+// checkPack checks a packing of the rows×cols op(X) (element (i, p) at
+// x[i*ld+p], or x[p*ld+i] when trans) into dst of length need.
+func checkPack(name string, dst []float32, need int, trans bool, x []float32, ld, rows, cols int) {
+	if rows < 0 || cols < 0 {
+		panic("asm: " + name + ": negative size")
+	}
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if len(dst) < need {
+		panic("asm: " + name + ": dst too short")
+	}
+	r, c := rows, cols
+	if trans {
+		r, c = c, r
+	}
+	if ld < c {
+		panic("asm: " + name + ": leading dimension too small")
+	}
+	if len(x) < (r-1)*ld+c {
+		panic("asm: " + name + ": source too short")
+	}
+}
+
+func checkPackB(name string, dst []float32, trans bool, b []float32, ldb, k, n, stride int) {
+	if stride < GemmNR*k {
+		panic("asm: " + name + ": stride < 16·k")
+	}
+	// op(B) is k×n: rows k of n columns stored as B (k×n) or Bᵀ (n×k).
+	checkPack(name, dst, GemmPackedBLen(k, n, stride), trans, b, ldb, k, n)
+}
+
+// packers are the packing cores: the assembly (through the dispatching
+// functions) or their Go twins. See gemmPackT8AVX2, gemmPackRows16AVX2 and
+// gemmPackRows6AVX2 for what they do.
+type packers struct {
+	t8     func(dst, src []float32, ld, rows, stride, kc int)
+	rows16 func(dst, src []float32, ld, k, panels, tail, stride int)
+	rows6  func(dst, src []float32, ld, k, panels, stride int)
+}
+
+var (
+	gemmPackers        = packers{gemmPackT8, gemmPackRows16, gemmPackRows6}
+	gemmPackersGeneric = packers{gemmPackT8Generic, gemmPackRows16Generic, gemmPackRows6Generic}
+)
+
+// gemmPackRows16Generic is the pure-Go twin of gemmPackRows16AVX2.
+func gemmPackRows16Generic(dst, src []float32, ld, k, panels, tail, stride int) {
+	for p := range k {
+		for q := range panels {
+			copy(dst[q*stride+p*GemmNR:][:GemmNR], src[p*ld+q*GemmNR:])
+		}
+		if tail > 0 {
+			d := dst[panels*stride+p*GemmNR:][:GemmNR]
+			clear(d[copy(d, src[p*ld+panels*GemmNR:][:tail]):])
+		}
+	}
+}
+
+// gemmPackRows6Generic is the pure-Go twin of gemmPackRows6AVX2.
+func gemmPackRows6Generic(dst, src []float32, ld, k, panels, stride int) {
+	for p := range k {
+		for q := range panels {
+			copy(dst[q*stride+p*GemmMR:][:GemmMR], src[p*ld+q*GemmMR:])
+		}
+	}
+}
+
+// gemmPackT8Generic is the pure-Go twin of gemmPackT8AVX2, including the
+// zeros it writes past lane stride.
+func gemmPackT8Generic(dst, src []float32, ld, rows, stride, kc int) {
+	for p := range kc {
+		d := (*[8]float32)(dst[p*stride:])
+		for i := range d {
+			d[i] = 0
+			if i < rows {
+				d[i] = src[i*ld+p]
+			}
+		}
+	}
+}
+
+// packA packs op(A) (checked by the caller) with the cores pk.
+func packA(dst []float32, trans bool, a []float32, lda, m, k int, pk *packers) {
+	if m == 0 || k == 0 {
+		return
+	}
+	full := m / GemmMR
+	if trans && full > 0 {
+		// Aᵀ: the full panels row by row of a, reading a in order.
+		pk.rows6(dst, a, lda, k, full, GemmMR*k)
+	}
+	for i0 := 0; i0 < m; i0 += GemmMR {
+		mr := min(GemmMR, m-i0)
+		d := dst[i0*k : i0*k+mr*k]
+		if trans {
+			if mr == GemmMR {
+				continue // done above
+			}
+			for p := range k {
+				copy(d[p*mr:p*mr+mr], a[p*lda+i0:])
+			}
+			continue
+		}
+		src := a[i0*lda:]
+		if mr == 1 {
+			copy(d, src[:k])
+			continue
+		}
+		// t8 stores 8 lanes at stride mr: stop where the last store still
+		// ends inside the panel, (kc8-1)·mr + 8 ≤ k·mr.
+		kc8 := (k - 7/mr) &^ 7
+		if kc8 > 0 {
+			pk.t8(d, src, lda, mr, mr, kc8)
+		}
+		for p := max(kc8, 0); p < k; p++ {
+			for i := range mr {
+				d[p*mr+i] = src[i*lda+p]
+			}
+		}
+	}
+}
+
+// packB packs op(B) (checked by the caller) with the cores pk.
+func packB(dst []float32, trans bool, b []float32, ldb, k, n, stride int, pk *packers) {
+	if n == 0 || k == 0 {
+		return
+	}
+	if !trans {
+		// B: all the panels row by row of b, reading b in order.
+		pk.rows16(dst, b, ldb, k, n/GemmNR, n%GemmNR, stride)
+		return
+	}
+	for j0 := 0; j0 < n; j0 += GemmNR {
+		nr := min(GemmNR, n-j0)
+		d := dst[j0/GemmNR*stride:]
+		d = d[:GemmNR*k]
+		// Bᵀ: rows j0..j0+nr of b, 8 at a time.
+		kc8 := k &^ 7
+		lo, hi := min(nr, 8), max(nr-8, 0)
+		src := b[j0*ldb:]
+		if kc8 > 0 {
+			pk.t8(d, src, ldb, lo, GemmNR, kc8)
+			if hi > 0 {
+				pk.t8(d[8:], src[8*ldb:], ldb, hi, GemmNR, kc8)
+			} else {
+				pk.t8(d[8:], src, ldb, 0, GemmNR, kc8)
+			}
+		}
+		for p := kc8; p < k; p++ {
+			r := d[p*GemmNR : p*GemmNR+GemmNR]
+			for j := range nr {
+				r[j] = src[j*ldb+p]
+			}
+			clear(r[nr:])
+		}
+	}
+}

@@ -1,0 +1,110 @@
+//go:build amd64 && !purego
+
+package asm
+
+func gemmKernel(g *GemmArgs) {
+	if accelerated {
+		gemmKernelAccel(g)
+		return
+	}
+	gemmKernelGo(g)
+}
+
+func gemmPackT8(dst, src []float32, ld, rows, stride, kc int) {
+	if accelerated {
+		gemmPackT8Accel(dst, src, ld, rows, stride, kc)
+		return
+	}
+	gemmPackT8Generic(dst, src, ld, rows, stride, kc)
+}
+
+func gemmPackRows16(dst, src []float32, ld, k, panels, tail, stride int) {
+	if !accelerated {
+		gemmPackRows16Generic(dst, src, ld, k, panels, tail, stride)
+		return
+	}
+	if gemmRace && k > 0 {
+		raceReadMatrix(src, ld, k, panels*GemmNR+tail)
+		raceWrite(dst[:GemmPackedBLen(k, panels*GemmNR+tail, stride)])
+	}
+	gemmPackRows16AVX2(dst, src, ld, k, panels, tail, stride)
+}
+
+func gemmPackRows6(dst, src []float32, ld, k, panels, stride int) {
+	if !accelerated {
+		gemmPackRows6Generic(dst, src, ld, k, panels, stride)
+		return
+	}
+	if gemmRace && k > 0 && panels > 0 {
+		raceReadMatrix(src, ld, k, panels*GemmMR)
+		raceWrite(dst[:(panels-1)*stride+GemmMR*k])
+	}
+	gemmPackRows6AVX2(dst, src, ld, k, panels, stride)
+}
+
+// gemmKernelAccel runs the block g (checked by the caller) through the
+// assembly, in calls of whole row panels and column panels of at most
+// gemmChunkFlops flops; the tiles, and so the results, are the same as in
+// one call.
+func gemmKernelAccel(g *GemmArgs) {
+	m, n, k := g.M, g.N, g.K
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if gemmRace {
+		gemmRaceAnnounce(g)
+	}
+	tileFlops := 2 * GemmMR * GemmNR * max(k, 1)
+	tiles := max(1, gemmChunkFlops/tileFlops)
+	colPanels := (n + GemmNR - 1) / GemmNR
+	cp := min(colPanels, tiles)     // column panels a call
+	rp := max(1, tiles/cp) * GemmMR // rows a call
+	for i0 := 0; i0 < m; i0 += rp {
+		mc := min(rp, m-i0)
+		a := g.A[i0*k:]
+		c := g.C[i0*g.LDC:]
+		for j0 := 0; j0 < n; j0 += cp * GemmNR {
+			nc := min(cp*GemmNR, n-j0)
+			b := g.B[j0/GemmNR*g.BStride:]
+			switch g.Epilogue {
+			case GemmAlphaBeta:
+				gemmKernelAVX2(a, b, c[j0:], mc, nc, k, g.BStride, g.LDC, g.Alpha, g.Beta)
+			case GemmBiasSigmoid:
+				gemmSigmoidAVX2(a, b, c[j0:], mc, nc, k, g.BStride, g.LDC, g.Alpha, g.Beta, g.Bias[j0:])
+			case GemmBiasSigmoidSample:
+				st := &g.Stream
+				gemmSampleAVX2(a, b, c[j0:], mc, nc, k, g.BStride, g.LDC, g.Alpha, g.Beta, g.Bias[j0:],
+					g.S[i0*g.LDS+j0:], g.LDS, st.Key[0], st.Key[1], st.Phase, st.Step, g.Row0+i0, g.Col0+j0)
+			}
+		}
+	}
+}
+
+// gemmPackT8Accel is gemmPackT8AVX2 with the race announcements; the caller
+// checks the lengths.
+func gemmPackT8Accel(dst, src []float32, ld, rows, stride, kc int) {
+	if gemmRace && kc > 0 {
+		raceReadMatrix(src, ld, max(rows, 1), kc)
+		raceWrite(dst[:(kc-1)*stride+8])
+	}
+	gemmPackT8AVX2(dst, src, ld, rows, stride, kc)
+}
+
+// gemmRaceAnnounce tells the race detector what the block g reads and writes.
+func gemmRaceAnnounce(g *GemmArgs) {
+	raceRead(g.A[:g.M*g.K])
+	raceRead(g.B[:GemmPackedBLen(g.K, g.N, g.BStride)])
+	for i := range g.M {
+		row := g.C[i*g.LDC : i*g.LDC+g.N]
+		if g.Beta != 0 {
+			raceRead(row)
+		}
+		raceWrite(row)
+		if g.Epilogue == GemmBiasSigmoidSample {
+			raceWrite(g.S[i*g.LDS : i*g.LDS+g.N])
+		}
+	}
+	if g.Epilogue != GemmAlphaBeta {
+		raceRead(g.Bias[:g.N])
+	}
+}

@@ -1,0 +1,576 @@
+package asm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+
+	"github.com/boltzgo/boltz/rng"
+)
+
+// gemmImpls are the kernel implementations the tests compare: the assembly
+// (when Accelerated) and the Go twin.
+func gemmImpls() []struct {
+	name string
+	run  func(*GemmArgs)
+} {
+	impls := []struct {
+		name string
+		run  func(*GemmArgs)
+	}{{"go", gemmKernelGo}}
+	if Accelerated() {
+		impls = append(impls, struct {
+			name string
+			run  func(*GemmArgs)
+		}{"avx2", gemmKernelAccel})
+	}
+	return impls
+}
+
+// gemmCase is a block of work: op(A) m×k and B k×n as plain row-major
+// float32 matrices, packed for the kernel, and C inside a larger buffer with
+// guard elements around it.
+type gemmCase struct {
+	m, n, k     int
+	a, b        []float32 // row-major m×k, k×n
+	pa, pb      []float32 // packed
+	bstride     int
+	ldc, off    int
+	c0          []float32 // initial C buffer (with guards)
+	bias        []float32
+	lds         int
+	stream      rng.Stream
+	row0, col0  int
+	alpha, beta float32
+	ep          GemmEpilogue
+}
+
+const gemmGuardPad = 3 // extra columns of guard after each row of C
+
+func newGemmCase(r *rand.Rand, m, n, k int, ep GemmEpilogue, alpha, beta float32, cInit float32) *gemmCase {
+	g := &gemmCase{m: m, n: n, k: k, ep: ep, alpha: alpha, beta: beta}
+	g.a = gemmRandSlice(r, m*k)
+	g.b = gemmRandSlice(r, k*n)
+	g.pa = make([]float32, m*k)
+	GemmPackAGeneric(g.pa, false, g.a, max(k, 1), m, k)
+	g.bstride = GemmNR*k + GemmNR*r.IntN(2) // sometimes a larger stride
+	if g.bstride == 0 {
+		g.bstride = GemmNR
+	}
+	g.pb = make([]float32, GemmPackedBLen(k, n, g.bstride)+r.IntN(5))
+	for i := range g.pb {
+		g.pb[i] = float32(math.NaN()) // the stride gap and the tail are never read
+	}
+	GemmPackBGeneric(g.pb, false, g.b, max(n, 1), k, n, g.bstride)
+	g.ldc = n + gemmGuardPad
+	g.off = g.ldc + 1
+	g.c0 = make([]float32, (m+2)*g.ldc)
+	for i := range g.c0 {
+		g.c0[i] = float32(math.NaN())
+	}
+	for i := range m {
+		for j := range n {
+			v := cInit
+			if cInit == 0 {
+				v = float32(r.NormFloat64())
+			}
+			g.c0[g.off+i*g.ldc+j] = v
+		}
+	}
+	g.bias = gemmRandSlice(r, n)
+	g.lds = n + 1
+	g.stream = rng.NewStream(r.Uint64(), r.Uint64N(1000), r.Uint32N(4))
+	g.row0 = r.IntN(1000)
+	g.col0 = r.IntN(40)
+	return g
+}
+
+func gemmRandSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+// run runs impl on a copy of the case's C and returns the C buffer and S.
+func (g *gemmCase) run(impl func(*GemmArgs)) (c, s []float32) {
+	c = append([]float32(nil), g.c0...)
+	s = make([]float32, max(g.m*g.lds, 1)+1)
+	for i := range s {
+		s[i] = -1
+	}
+	impl(g.args(c, s))
+	return c, s
+}
+
+func (g *gemmCase) args(c, s []float32) *GemmArgs {
+	return &GemmArgs{
+		M: g.m, N: g.n, K: g.k,
+		A: g.pa, B: g.pb, BStride: g.bstride,
+		C: c[g.off:], LDC: g.ldc,
+		Alpha: g.alpha, Beta: g.beta, Epilogue: g.ep,
+		Bias: g.bias, S: s, LDS: g.lds,
+		Stream: g.stream, Row0: g.row0, Col0: g.col0,
+	}
+}
+
+// ref returns the float64 reference of element (i, j) and its error bound.
+func (g *gemmCase) ref(i, j int) (ref, tol float64) {
+	var sum, abs float64
+	for p := range g.k {
+		x := float64(g.a[i*g.k+p]) * float64(g.b[p*g.n+j])
+		sum += x
+		abs += math.Abs(x)
+	}
+	c := float64(g.c0[g.off+i*g.ldc+j])
+	x := float64(g.alpha) * sum
+	e := math.Abs(float64(g.alpha)) * abs
+	if g.beta != 0 {
+		x += float64(g.beta) * c
+		e += math.Abs(float64(g.beta) * c)
+	}
+	tol = 2 * float64(g.k+3) * 0x1p-23 * e
+	if g.ep == GemmAlphaBeta {
+		return x, tol
+	}
+	x += float64(g.bias[j])
+	tol += 0x1p-23 * math.Abs(x)
+	s := 1 / (1 + math.Exp(-x))
+	return s, s*(1-s)*tol + 8*gemmULP(s)
+}
+
+func gemmULP(x float64) float64 {
+	f := float32(math.Abs(x))
+	return math.Max(float64(math.Nextafter32(f, float32(math.Inf(1)))-f), 0x1p-149)
+}
+
+// check compares an implementation's output with the reference, checks the
+// guard elements of C and the samples.
+func (g *gemmCase) check(t *testing.T, name string, c, s []float32) {
+	t.Helper()
+	for idx, v := range c {
+		r := idx - g.off
+		i, j := r/g.ldc, r%g.ldc
+		if r < 0 || i >= g.m || j >= g.n {
+			if math.Float32bits(v) != math.Float32bits(g.c0[idx]) {
+				t.Fatalf("%s %s: guard C[%d] changed to %g", name, g, idx, v)
+			}
+			continue
+		}
+		ref, tol := g.ref(i, j)
+		if d := math.Abs(float64(v) - ref); !(d <= tol) {
+			t.Fatalf("%s %s: C[%d,%d] = %g, want %g ± %g", name, g, i, j, v, ref, tol)
+		}
+	}
+	for idx, v := range s {
+		i, j := idx/g.lds, idx%g.lds
+		if g.ep != GemmBiasSigmoidSample || i >= g.m || j >= g.n {
+			if v != -1 {
+				t.Fatalf("%s %s: guard S[%d] changed to %g", name, g, idx, v)
+			}
+			continue
+		}
+		p := c[g.off+i*g.ldc+j]
+		want := float32(0)
+		if rng.Uniform(g.stream.Uint32(g.row0+i, g.col0+j)) < p {
+			want = 1
+		}
+		if v != want {
+			t.Fatalf("%s %s: S[%d,%d] = %g, want %g (p = %g)", name, g, i, j, v, want, p)
+		}
+	}
+}
+
+func (g *gemmCase) String() string {
+	return fmt.Sprintf("m=%d n=%d k=%d ep=%d α=%g β=%g row0=%d col0=%d", g.m, g.n, g.k, g.ep, g.alpha, g.beta, g.row0, g.col0)
+}
+
+// TestGemmKernelShapes runs every MR variant (m = 1..13: one or two panels),
+// every column edge (n = 1..17, 31..33, and up to 79 for the wide tiles of 1
+// and 2 rows), k = 0..40, 256, 257 through every
+// epilogue, against the float64 reference, with guards around C and S.
+func TestGemmKernelShapes(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	ks := []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 40, 256, 257}
+	if !testing.Short() {
+		ks = append(ks, 6, 10, 11, 12, 13, 14, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 32, 33, 34, 35, 36, 37, 38, 39)
+	}
+	ns := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 31, 32, 33}
+	n := 0
+	for m := 1; m <= 13; m++ {
+		nsm := ns
+		if m%6 == 1 || m%6 == 2 { // the wide tiles of 1 and 2 rows (64 and 32 columns)
+			nsm = append(nsm, 47, 48, 49, 50, 63, 64, 65, 79)
+		}
+		for _, nn := range nsm {
+			for _, k := range ks {
+				if k > 40 && (m+nn)%5 != 0 {
+					continue
+				}
+				ep := GemmEpilogue(n % 3)
+				alpha := []float32{1, 0.7, -1.5}[n%3]
+				beta := []float32{0, 1, 0.7, 0}[n%4]
+				n++
+				g := newGemmCase(r, m, nn, k, ep, alpha, beta, 0)
+				if beta == 0 && n%8 == 0 {
+					g = newGemmCase(r, m, nn, k, ep, alpha, beta, float32(math.NaN()))
+				}
+				for _, impl := range gemmImpls() {
+					c, s := g.run(impl.run)
+					g.check(t, impl.name, c, s)
+				}
+			}
+		}
+	}
+}
+
+// TestGemmKernelSample checks the samples bit for bit against the rng
+// package over many rows, columns and offsets, both Philox paths (col0
+// aligned to 4 units or not) and counters near 2^32.
+func TestGemmKernelSample(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	// Every column offset modulo 16 with every width up to 40 columns.
+	for col0 := range 16 {
+		for n := 1; n <= 40; n++ {
+			g := newGemmCase(r, 1+(n+col0)%8, n, 1+n%3, GemmBiasSigmoidSample, 1, 0, 0)
+			g.col0 = col0 + 16*r.IntN(1000)
+			for _, impl := range gemmImpls() {
+				c, s := g.run(impl.run)
+				g.check(t, impl.name, c, s)
+			}
+		}
+	}
+	for iter := range 200 {
+		m := 1 + r.IntN(20)
+		n := 1 + r.IntN(70)
+		k := r.IntN(12)
+		g := newGemmCase(r, m, n, k, GemmBiasSigmoidSample, 1, 0, 0)
+		g.col0 = iter % 8
+		if iter%3 == 0 {
+			g.col0 = r.IntN(1 << 20)
+		}
+		if iter%7 == 0 && strconv.IntSize == 64 {
+			big1, big2 := uint64(1<<32-3), uint64(1<<34-8) // counters that wrap in 32 bits
+			g.row0 = int(big1) + r.IntN(3)
+			g.col0 = int(big2) + r.IntN(8)
+		}
+		for j := range n { // probabilities spread over (0, 1)
+			g.bias[j] = float32(r.NormFloat64() * 2)
+		}
+		for _, impl := range gemmImpls() {
+			c, s := g.run(impl.run)
+			g.check(t, impl.name, c, s)
+		}
+	}
+}
+
+// TestGemmKernelSplit checks that computing a block in pieces (any row split,
+// column splits at multiples of 16) gives bitwise the same C and S as one
+// call, for each implementation.
+func TestGemmKernelSplit(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for iter := range 60 {
+		m, n, k := 1+r.IntN(30), 1+r.IntN(80), r.IntN(50)
+		ep := GemmEpilogue(iter % 3)
+		g := newGemmCase(r, m, n, k, ep, 0.9, float32(iter%2), 0)
+		for _, impl := range gemmImpls() {
+			c, s := g.run(impl.run)
+			c2 := append([]float32(nil), g.c0...)
+			s2 := make([]float32, len(s))
+			for i := range s2 {
+				s2[i] = -1
+			}
+			i1 := r.IntN(m + 1)
+			j1 := GemmNR * r.IntN((n+GemmNR-1)/GemmNR+1)
+			j1 = min(j1, n)
+			for _, rr := range [][2]int{{0, i1}, {i1, m}} {
+				for _, cc := range [][2]int{{0, j1}, {j1, n}} {
+					if rr[0] == rr[1] || cc[0] == cc[1] {
+						continue
+					}
+					ga := g.args(c2, s2)
+					pa := make([]float32, (rr[1]-rr[0])*k)
+					GemmPackAGeneric(pa, false, g.a[rr[0]*k:], max(k, 1), rr[1]-rr[0], k)
+					ga.A = pa
+					ga.M, ga.N = rr[1]-rr[0], cc[1]-cc[0]
+					ga.B = g.pb[cc[0]/GemmNR*g.bstride:]
+					ga.C = c2[g.off+rr[0]*g.ldc+cc[0]:]
+					ga.Bias = g.bias[cc[0]:]
+					ga.S = s2[rr[0]*g.lds+cc[0]:]
+					ga.Row0, ga.Col0 = g.row0+rr[0], g.col0+cc[0]
+					impl.run(ga)
+				}
+			}
+			for i := range c {
+				if math.Float32bits(c[i]) != math.Float32bits(c2[i]) {
+					t.Fatalf("%s %s split at %d,%d: C[%d] = %g, one call %g", impl.name, g, i1, j1, i, c2[i], c[i])
+				}
+			}
+			for i := range s {
+				if s[i] != s2[i] {
+					t.Fatalf("%s %s split at %d,%d: S[%d] = %g, one call %g", impl.name, g, i1, j1, i, s2[i], s[i])
+				}
+			}
+		}
+	}
+}
+
+// TestGemmKernelChunks checks that the assembly wrapper's splitting into
+// calls of at most gemmChunkFlops does not change the results.
+func TestGemmKernelChunks(t *testing.T) {
+	if !Accelerated() {
+		t.Skip("no assembly")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	g := newGemmCase(r, 37, 70, 33, GemmBiasSigmoidSample, 1, 0.5, 0)
+	g.col0 = 5
+	c, s := g.run(gemmKernelAccel)
+	defer func(v int) { gemmChunkFlops = v }(gemmChunkFlops)
+	for _, f := range []int{1, 2 * GemmMR * GemmNR * 33 * 3, 20000} {
+		gemmChunkFlops = f
+		c2, s2 := g.run(gemmKernelAccel)
+		for i := range c {
+			if math.Float32bits(c[i]) != math.Float32bits(c2[i]) {
+				t.Fatalf("chunk %d: C[%d] = %g, want %g", f, i, c2[i], c[i])
+			}
+		}
+		for i := range s {
+			if s[i] != s2[i] {
+				t.Fatalf("chunk %d: S[%d] = %g, want %g", f, i, s2[i], s[i])
+			}
+		}
+	}
+}
+
+// TestGemmKernelSpecial checks special values: NaN and Inf in the operands
+// propagate as in the Go twin, β = 0 overwrites NaN, and the sigmoid
+// epilogue handles ±0, ±88, ±104, ±Inf and NaN pre-activations like Sigmoid1.
+func TestGemmKernelSpecial(t *testing.T) {
+	inf := float32(math.Inf(1))
+	nan := float32(math.NaN())
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 88, -88, 87.5, -87.5, 104, -104, 105, -105,
+		inf, -inf, nan, 1e-40, -1e-40, 3e38, -3e38}
+	// K = 1, A = 1: the pre-activation of column j is B[j] (+ bias 0).
+	n := len(vals)
+	for _, ep := range []GemmEpilogue{GemmAlphaBeta, GemmBiasSigmoid} {
+		for m := 1; m <= 6; m++ {
+			a := make([]float32, m)
+			for i := range a {
+				a[i] = 1
+			}
+			pb := make([]float32, GemmPackedBLen(1, n, GemmNR))
+			GemmPackBGeneric(pb, false, vals, n, 1, n, GemmNR)
+			for _, impl := range gemmImpls() {
+				c := make([]float32, m*n)
+				for i := range c {
+					c[i] = nan
+				}
+				impl.run(&GemmArgs{M: m, N: n, K: 1, A: a, B: pb, BStride: GemmNR, C: c, LDC: n,
+					Alpha: 1, Beta: 0, Epilogue: ep, Bias: make([]float32, n)})
+				for i := range m {
+					for j, x := range vals {
+						want := x
+						if ep == GemmBiasSigmoid {
+							want = Sigmoid1(x)
+						}
+						got := c[i*n+j]
+						if got != want && !(got != got && want != want) {
+							if ep == GemmAlphaBeta || math.Abs(float64(got-want)) > 4*gemmULP(float64(want)) {
+								t.Errorf("%s ep=%d m=%d: x=%g: got %g, want %g", impl.name, ep, m, x, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmPack checks the packing routines (assembly and Go) against the
+// definition of the layouts, with NaN guards after the packed data.
+func TestGemmPack(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	type packer struct {
+		name string
+		a    func(dst []float32, trans bool, a []float32, lda, m, k int)
+		b    func(dst []float32, trans bool, b []float32, ldb, k, n, stride int)
+	}
+	packers := []packer{{"go", GemmPackAGeneric, GemmPackBGeneric}, {"dispatch", GemmPackA, GemmPackB}}
+	nan := float32(math.NaN())
+	for _, pk := range packers {
+		for rows := 0; rows <= 35; rows++ {
+			for _, cols := range []int{0, 1, 2, 7, 8, 9, 15, 16, 17, 23, 24, 25, 40, 63, 64, 65} {
+				for _, trans := range []bool{false, true} {
+					sr, sc := rows, cols
+					if trans {
+						sr, sc = cols, rows
+					}
+					ld := sc + r.IntN(3)
+					src := make([]float32, max(sr*ld, 1))
+					for i := range src {
+						src[i] = float32(r.NormFloat64())
+					}
+					at := func(i, p int) float32 { // op(X)[i, p], rows×cols
+						if trans {
+							return src[p*ld+i]
+						}
+						return src[i*ld+p]
+					}
+					// A: rows×cols.
+					dst := make([]float32, rows*cols+8)
+					for i := range dst {
+						dst[i] = nan
+					}
+					pk.a(dst, trans, src, max(ld, 1), rows, cols)
+					for i0 := 0; i0 < rows; i0 += GemmMR {
+						mr := min(GemmMR, rows-i0)
+						for p := range cols {
+							for i := range mr {
+								if got, want := dst[i0*cols+p*mr+i], at(i0+i, p); got != want {
+									t.Fatalf("%s PackA trans=%v %d×%d: panel %d (%d,%d) = %g, want %g", pk.name, trans, rows, cols, i0, i, p, got, want)
+								}
+							}
+						}
+					}
+					for i := rows * cols; i < len(dst); i++ {
+						if dst[i] == dst[i] {
+							t.Fatalf("%s PackA trans=%v %d×%d: wrote past the end", pk.name, trans, rows, cols)
+						}
+					}
+					// B: op(B) is rows(k)×cols(n).
+					k, n := rows, cols
+					stride := GemmNR*k + GemmNR*r.IntN(2)
+					dst = make([]float32, GemmPackedBLen(k, n, stride)+8)
+					for i := range dst {
+						dst[i] = nan
+					}
+					pk.b(dst, trans, src, max(ld, 1), k, n, stride)
+					if k == 0 {
+						continue
+					}
+					for j0 := 0; j0 < n; j0 += GemmNR {
+						for p := range k {
+							for j := range GemmNR {
+								want := float32(0)
+								if j0+j < n {
+									want = at(p, j0+j)
+								}
+								if got := dst[j0/GemmNR*stride+p*GemmNR+j]; got != want {
+									t.Fatalf("%s PackB trans=%v %d×%d: panel %d (%d,%d) = %g, want %g", pk.name, trans, k, n, j0, p, j, got, want)
+								}
+							}
+						}
+					}
+					for i := GemmPackedBLen(k, n, stride); i < len(dst); i++ {
+						if dst[i] == dst[i] {
+							t.Fatalf("%s PackB trans=%v %d×%d: wrote past the end", pk.name, trans, k, n)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmKernelPanics checks the argument checks.
+func TestGemmKernelPanics(t *testing.T) {
+	ok := func() GemmArgs {
+		return GemmArgs{M: 7, N: 17, K: 3, A: make([]float32, 21), B: make([]float32, 96), BStride: 48,
+			C: make([]float32, 6*20+17), LDC: 20, Bias: make([]float32, 17), S: make([]float32, 7*17), LDS: 17,
+			Epilogue: GemmBiasSigmoidSample}
+	}
+	g := ok()
+	GemmKernel(&g)
+	for i, f := range []func(*GemmArgs){
+		func(g *GemmArgs) { g.M = -1 },
+		func(g *GemmArgs) { g.LDC = 16 },
+		func(g *GemmArgs) { g.C = g.C[:len(g.C)-1] },
+		func(g *GemmArgs) { g.A = g.A[:20] },
+		func(g *GemmArgs) { g.BStride = 47 },
+		func(g *GemmArgs) { g.B = g.B[:95] },
+		func(g *GemmArgs) { g.Bias = g.Bias[:16] },
+		func(g *GemmArgs) { g.LDS = 16 },
+		func(g *GemmArgs) { g.S = g.S[:7*17-1] },
+		func(g *GemmArgs) { g.Epilogue = 3 },
+	} {
+		g := ok()
+		f(&g)
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("case %d: no panic", i)
+				}
+			}()
+			GemmKernel(&g)
+		}()
+	}
+}
+
+// TestGemmKernelAllocs checks that the kernel and the packs do not allocate.
+func TestGemmKernelAllocs(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	g := newGemmCase(r, 13, 40, 20, GemmBiasSigmoidSample, 1, 0, 0)
+	c, s := g.run(GemmKernel)
+	args := g.args(c, s)
+	dst := make([]float32, 13*20)
+	if n := testing.AllocsPerRun(10, func() {
+		GemmKernel(args)
+		GemmPackA(dst, false, g.a, 20, 13, 20)
+	}); n != 0 {
+		t.Errorf("%v allocs per run", n)
+	}
+}
+
+// FuzzGemmKernel compares the assembly with the Go twin on random blocks.
+func FuzzGemmKernel(f *testing.F) {
+	f.Add(uint8(6), uint8(16), uint8(8), uint64(1), float32(1), float32(0), uint8(0), uint8(0))
+	f.Fuzz(func(t *testing.T, m, n, k uint8, seed uint64, alpha, beta float32, ep, col0 uint8) {
+		if !Accelerated() {
+			t.Skip("no assembly")
+		}
+		r := rand.New(rand.NewPCG(seed, 99))
+		g := newGemmCase(r, int(m%40), int(n%70), int(k%70), GemmEpilogue(ep%3), alpha, beta, 0)
+		g.col0 = int(col0)
+		c1, s1 := g.run(gemmKernelGo)
+		c2, s2 := g.run(gemmKernelAccel)
+		for i := range c1 {
+			x, y := c1[i], c2[i]
+			if x != x || y != y {
+				if (x != x) != (y != y) {
+					t.Fatalf("%s: C[%d]: go %g, avx2 %g", g, i, x, y)
+				}
+				continue
+			}
+			if x == y {
+				continue
+			}
+			ri := i - g.off
+			ref, tol := g.ref(ri/g.ldc, ri%g.ldc)
+			if math.IsInf(ref, 0) || math.Abs(ref) > 1e37 { // overflow: either may saturate
+				continue
+			}
+			if math.Abs(float64(x)-float64(y)) > 2*tol {
+				t.Fatalf("%s: C[%d]: go %g, avx2 %g (ref %g ± %g)", g, i, x, y, ref, tol)
+			}
+		}
+		if g.ep == GemmBiasSigmoidSample {
+			// Samples follow each implementation's own probabilities.
+			for i := range g.m {
+				for j := range g.n {
+					p := c2[g.off+i*g.ldc+j]
+					want := float32(0)
+					if rng.Uniform(g.stream.Uint32(g.row0+i, g.col0+j)) < p {
+						want = 1
+					}
+					if s2[i*g.lds+j] != want {
+						t.Fatalf("%s: S[%d,%d] = %g, want %g", g, i, j, s2[i*g.lds+j], want)
+					}
+				}
+			}
+			_ = s1
+		}
+	})
+}

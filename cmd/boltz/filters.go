@@ -1,0 +1,106 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/boltzgo/boltz/engine"
+	"github.com/boltzgo/boltz/internal/atomicfile"
+	"github.com/boltzgo/boltz/viz"
+)
+
+const filtersAbout = `Draws each hidden unit's weights W_i (its V incoming weights) as a grey
+tile, rescaled per tile from its own minimum (black) to its maximum (white),
+in a grid written as a PNG. The image shape of a tile is --shape, or 28x28
+for 784 visible units, or n×n for n² units; other sizes need --shape.`
+
+// gridFlags lay out the PNG grids of filters and sample.
+type gridFlags struct {
+	shape       string
+	cols, scale int
+	pad         int
+}
+
+func (g *gridFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.shape, "shape", "", "image shape ROWSxCOLS of one tile (default: 28x28 for 784 visible units, n×n for n², else required)")
+	fs.IntVar(&g.cols, "cols", 0, "tiles per grid row (0: ⌈√tiles⌉)")
+	fs.IntVar(&g.scale, "scale", 2, "pixels per value in each direction")
+	fs.IntVar(&g.pad, "pad", 1, "pixels between tiles")
+}
+
+// options checks the flags against the model's visible units.
+func (g *gridFlags) options(visible int) (viz.GridOptions, error) {
+	switch {
+	case g.cols < 0:
+		return viz.GridOptions{}, usagef("--cols %d is negative", g.cols)
+	case g.scale < 1 || g.scale > 16:
+		return viz.GridOptions{}, usagef("--scale %d: want 1..16", g.scale)
+	case g.pad < 0 || g.pad > 16:
+		return viz.GridOptions{}, usagef("--pad %d: want 0..16", g.pad)
+	}
+	r, c, err := viz.TileShape(g.shape, visible)
+	if err != nil {
+		return viz.GridOptions{}, usageError{err}
+	}
+	return viz.GridOptions{TileRows: r, TileCols: c, Columns: g.cols, Scale: g.scale, Pad: g.pad, Background: 128}, nil
+}
+
+// checkOut refuses an --out path that cannot be written, before any work.
+func checkOut(flagName, path string) error {
+	if path == "" {
+		return usagef("--%s is required", flagName)
+	}
+	if err := atomicfile.CheckWritable(path); err != nil {
+		return usagef("--%s %s is not writable: %v", flagName, path, err)
+	}
+	return nil
+}
+
+func runFilters(args []string, stdout, stderr io.Writer) error {
+	var (
+		g         gridFlags
+		modelPath string
+		out       string
+		maxUnits  int
+	)
+	fs := newFlags("filters", "--model M [--out filters.png] [flags]", filtersAbout, stderr)
+	fs.StringVar(&modelPath, "model", "", "model file (required)")
+	fs.StringVar(&out, "out", "filters.png", "PNG file to write (atomically)")
+	fs.IntVar(&maxUnits, "max", 0, "draw only the first N hidden units (0: all)")
+	g.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if modelPath == "" {
+		return usagef("--model is required")
+	}
+	if maxUnits < 0 {
+		return usagef("--max %d is negative", maxUnits)
+	}
+	if err := checkOut("out", out); err != nil {
+		return err
+	}
+	m, _, err := engine.LoadFile(modelPath)
+	if err != nil {
+		return err
+	}
+	opt, err := g.options(m.Visible)
+	if err != nil {
+		return err
+	}
+	n := m.Hidden
+	if maxUnits > 0 {
+		n = min(n, maxUnits)
+	}
+	opt.Rescale = true
+	img, err := viz.Grid(m.W, n, opt)
+	if err != nil {
+		return err
+	}
+	if err := viz.WritePNG(out, img); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %d filters of %dx%d to %s (%d×%d pixels)\n", n, opt.TileRows, opt.TileCols, out, img.Bounds().Dx(), img.Bounds().Dy())
+	return nil
+}

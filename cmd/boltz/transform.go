@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/boltzgo/boltz/data"
+	"github.com/boltzgo/boltz/engine"
+	"github.com/boltzgo/boltz/internal/atomicfile"
+)
+
+const transformAbout = `Writes the hidden probabilities p(h=1|v) = σ(Wv + c) of every row of --data
+(the features an RBM gives a downstream model) as a 2-D NumPy file of float32
+(rows × hidden units, C order), written atomically. The data flags are those
+of train and eval (binarisation included: use the same as in training).`
+
+func runTransform(args []string, stdout, stderr io.Writer) error {
+	var (
+		df                       dataFlags
+		ef                       engineFlags
+		modelPath, dataSpec, out string
+		seed                     uint64
+	)
+	fs := newFlags("transform", "--model M --data FILE [--out features.npy] [flags]", transformAbout, stderr)
+	fs.StringVar(&modelPath, "model", "", "model file (required)")
+	fs.StringVar(&dataSpec, "data", "", "data (required): mnist, mnist-test, or an IDX, NPY or CSV file")
+	fs.StringVar(&out, "out", "features.npy", "NPY file to write")
+	fs.Uint64Var(&seed, "seed", 1, "seed for --binarize stochastic")
+	df.register(fs)
+	ef.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case modelPath == "":
+		return usagef("--model is required")
+	case dataSpec == "":
+		return usagef("--data is required")
+	}
+	if err := checkOut("out", out); err != nil {
+		return err
+	}
+	opt, err := df.options(seed)
+	if err != nil {
+		return err
+	}
+	eng, err := ef.engine()
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	m, _, err := engine.LoadFile(modelPath)
+	if err != nil {
+		return err
+	}
+	m.SetEngine(eng)
+	set, err := data.Load(dataSpec, opt)
+	if err != nil {
+		return err
+	}
+	if set.X.Cols != m.Visible {
+		return fmt.Errorf("%s has %d columns but the model has %d visible units", set.Name, set.X.Cols, m.Visible)
+	}
+	h, err := m.Transform(set.X.Data)
+	if err != nil {
+		return err
+	}
+	feat := data.Matrix{Rows: set.X.Rows, Cols: m.Hidden, Data: h}
+	if err := atomicfile.WriteFile(out, 0o644, func(w io.Writer) error { return data.WriteNPY(w, feat) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %d×%d hidden probabilities to %s\n", feat.Rows, feat.Cols, out)
+	return nil
+}

@@ -1,0 +1,67 @@
+// Command fmapeak generates asm/fmapeak_amd64.s and its stub
+// asm/fmapeak_amd64.go:
+//
+//	cd gen && go run ./fmapeak -out ../asm/fmapeak_amd64.s -stubs ../asm/fmapeak_amd64.go -pkg asm
+//
+// fmaPeakAVX2(n) runs n iterations of a loop of accs independent
+// VFMADD231PS on ymm registers and nothing else: no memory, no dependency
+// between the FMAs of one iteration, each accumulator a chain across
+// iterations. With accs ≥ FMA latency × FMA ports (4 × 2 on Zen3 and
+// Haswell to Alder Lake), timing it gives the single-core float32 FMA peak:
+// accs·8 lanes·2 flops per iteration. The Go twin is fmaPeakGeneric in
+// asm/fmapeak.go (the same flops in scalar Go, for other architectures).
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// accs is the number of independent accumulators; asm/fmapeak.go's
+// FMAPeakFlopsPerIter is accs·16.
+const accs = 12
+
+func main() {
+	ConstraintExpr("!purego")
+	fmaPeak("fmaPeakAVX2", accs)
+	Generate()
+}
+
+// fmaPeak emits a kernel of n iterations of k independent 8-lane FMAs.
+func fmaPeak(name string, k int) {
+	TEXT(name, NOSPLIT, "func(n int)")
+	Doc(fmt.Sprintf("%s runs n iterations of %d independent VFMADD231PS on ymm", name, k),
+		"registers (no memory operands), the Go loop",
+		"",
+		"\tfor ; n > 0; n-- {",
+		fmt.Sprintf("\t\tfor r := range %d {", k),
+		"\t\t\tacc[r] += a * b // 8 lanes",
+		"\t\t}",
+		"\t}",
+		"",
+		fmt.Sprintf("so %d float32 flops an iteration.", 16*k))
+	Pragma("noescape")
+	n := Load(Param("n"), GP64())
+	acc := make([]VecVirtual, k)
+	for r := range acc {
+		acc[r] = YMM()
+		VXORPS(acc[r], acc[r], acc[r])
+	}
+	a, b := YMM(), YMM()
+	VXORPS(a, a, a)
+	VXORPS(b, b, b)
+	TESTQ(n, n)
+	JLE(LabelRef("done"))
+	Label("loop")
+	for r := range acc {
+		VFMADD231PS(b, a, acc[r])
+	}
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}

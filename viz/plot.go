@@ -1,0 +1,203 @@
+package viz
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+
+	"github.com/boltzgo/boltz/internal/atomicfile"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// CurvePoint holds one epoch's monitoring values; NaN marks a missing value
+// (no validation data).
+type CurvePoint struct {
+	Epoch   int
+	TrainCE float64 // reconstruction cross-entropy of the training subset, nats per row
+	ValCE   float64 // the same on the validation data
+	TrainFE float64 // mean free energy of the training subset
+	ValFE   float64 // mean free energy of the validation data
+}
+
+// Series is one named line of a plot.
+type Series struct {
+	Name   string
+	X, Y   []float64 // points with a NaN coordinate are left out
+	Dashed bool
+	// Color picks palette colour Color−1 (0: the series' position), so
+	// that related series (train and validation of one run) can share one.
+	Color int
+}
+
+// Plot sizes in pixels (at 100 dots per inch).
+const (
+	plotDPI        = 100
+	PlotWidth      = 800
+	PanelHeight    = 420
+	curvesPanelGap = 10
+)
+
+// PlotCurves writes a PNG (PlotWidth × 2·PanelHeight pixels) with two panels
+// over the epochs: the reconstruction cross-entropy of the training subset
+// and of the validation data, and their mean free energies, each with axes,
+// grid and legend. Validation lines are left out when all their values are
+// NaN. title may be empty.
+func PlotCurves(path, title string, pts []CurvePoint) error {
+	if len(pts) == 0 {
+		return fmt.Errorf("viz: no epochs to plot")
+	}
+	get := func(f func(CurvePoint) float64) Series {
+		s := Series{X: make([]float64, len(pts)), Y: make([]float64, len(pts))}
+		for i, p := range pts {
+			s.X[i], s.Y[i] = float64(p.Epoch), f(p)
+		}
+		return s
+	}
+	named := func(s Series, name string) Series { s.Name = name; return s }
+	dashed := func(s Series) Series { s.Dashed = true; return s }
+	ce := []Series{
+		named(get(func(p CurvePoint) float64 { return p.TrainCE }), "train"),
+		dashed(named(get(func(p CurvePoint) float64 { return p.ValCE }), "validation")),
+	}
+	fe := []Series{
+		named(get(func(p CurvePoint) float64 { return p.TrainFE }), "train"),
+		dashed(named(get(func(p CurvePoint) float64 { return p.ValFE }), "validation")),
+	}
+	ceTitle := "reconstruction cross-entropy"
+	if title != "" {
+		ceTitle = title + ": " + ceTitle
+	}
+	p1, err := newPlot(ceTitle, "epoch", "nats per image", ce)
+	if err != nil {
+		return err
+	}
+	p2, err := newPlot("mean free energy F(v)", "epoch", "nats", fe)
+	if err != nil {
+		return err
+	}
+	return writePlots(path, PlotWidth, 2*PanelHeight, p1, p2)
+}
+
+// PlotSeries writes a PNG (PlotWidth × PanelHeight pixels) of the series as
+// lines with points, with axes, grid and a legend.
+func PlotSeries(path, title, xLabel, yLabel string, series []Series) error {
+	p, err := newPlot(title, xLabel, yLabel, series)
+	if err != nil {
+		return err
+	}
+	return writePlots(path, PlotWidth, PanelHeight, p)
+}
+
+// palette is a colour-blind-safe set (Okabe & Ito).
+var palette = []color.RGBA{
+	{0, 114, 178, 255}, {213, 94, 0, 255}, {0, 158, 115, 255}, {204, 121, 167, 255},
+	{230, 159, 0, 255}, {86, 180, 233, 255}, {0, 0, 0, 255}, {240, 228, 66, 255},
+}
+
+func newPlot(title, xLabel, yLabel string, series []Series) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = xLabel
+	p.Y.Label.Text = yLabel
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	drawn := 0
+	for k, s := range series {
+		if len(s.X) != len(s.Y) {
+			return nil, fmt.Errorf("viz: series %q has %d x and %d y values", s.Name, len(s.X), len(s.Y))
+		}
+		var xy plotter.XYs
+		for i := range s.X {
+			if finite(s.X[i]) && finite(s.Y[i]) {
+				xy = append(xy, plotter.XY{X: s.X[i], Y: s.Y[i]})
+			}
+		}
+		if len(xy) == 0 {
+			continue
+		}
+		l, pts, err := plotter.NewLinePoints(xy)
+		if err != nil {
+			return nil, err
+		}
+		ci := k
+		if s.Color > 0 {
+			ci = s.Color - 1
+		}
+		c := palette[ci%len(palette)]
+		l.Color, l.Width = c, vg.Points(1.5)
+		pts.Color, pts.Shape, pts.Radius = c, shapes[ci%len(shapes)], vg.Points(2.5)
+		if s.Dashed {
+			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		}
+		p.Add(l, pts)
+		p.Legend.Add(s.Name, l, pts)
+		drawn++
+	}
+	if drawn == 0 {
+		return nil, fmt.Errorf("viz: nothing to plot in %q (every value is NaN)", title)
+	}
+	if t, ok := integerTicks(series); ok {
+		p.X.Tick.Marker = t
+	}
+	return p, nil
+}
+
+// integerTicks labels every integer x when all x are integers and there are
+// at most 20 of them (epochs), instead of ticks at 1.5, 2.5, ….
+func integerTicks(series []Series) (plot.ConstantTicks, bool) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range series {
+		for _, x := range s.X {
+			if !finite(x) {
+				continue
+			}
+			if x != math.Trunc(x) {
+				return nil, false
+			}
+			lo, hi = math.Min(lo, x), math.Max(hi, x)
+		}
+	}
+	if !(hi >= lo) || hi-lo > 20 {
+		return nil, false
+	}
+	var t plot.ConstantTicks
+	for x := lo; x <= hi; x++ {
+		t = append(t, plot.Tick{Value: x, Label: fmt.Sprintf("%.0f", x)})
+	}
+	return t, true
+}
+
+var shapes = []draw.GlyphDrawer{
+	draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.CrossGlyph{},
+	draw.PlusGlyph{}, draw.RingGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{},
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// writePlots stacks the plots vertically on a widthPx × heightPx white canvas
+// and writes it as a PNG atomically.
+func writePlots(path string, widthPx, heightPx int, plots ...*plot.Plot) error {
+	w := vg.Length(widthPx) * vg.Inch / plotDPI
+	h := vg.Length(heightPx) * vg.Inch / plotDPI
+	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(plotDPI), vgimg.UseBackgroundColor(color.White))
+	dc := draw.New(img)
+	grid := make([][]*plot.Plot, len(plots))
+	for i, p := range plots {
+		grid[i] = []*plot.Plot{p}
+	}
+	pad := vg.Length(curvesPanelGap) * vg.Inch / plotDPI
+	tiles := draw.Tiles{Rows: len(plots), Cols: 1, PadTop: pad, PadBottom: pad, PadLeft: pad, PadRight: pad, PadY: 2 * pad}
+	canvases := plot.Align(grid, tiles, dc)
+	for i, p := range plots {
+		p.Draw(canvases[i][0])
+	}
+	return atomicfile.WriteFile(path, 0o644, func(out io.Writer) error {
+		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(out)
+		return err
+	})
+}
