@@ -1,7 +1,5 @@
 # boltz: the commands maintainers and CI run. See README.md ("Maintenance").
 GO ?= go
-# Each generator in gen/<name> writes asm/<name>_amd64.s and asm/<name>_amd64.go.
-GENERATORS := $(patsubst gen/%/main.go,%,$(wildcard gen/*/main.go))
 
 .PHONY: all test test-purego test-race cross check gen gen-check bench benchcmp ci
 
@@ -26,12 +24,11 @@ check:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# Regenerate every generated file from a clean state.
+# Regenerate every generated file from a clean state: gen/generate.sh
+# deletes every DO NOT EDIT file in asm/ and runs each generator gen/<name>,
+# which writes asm/<name>_amd64.s and asm/<name>_amd64.go.
 gen:
-	@grep -l -E '^// Code generated .* DO NOT EDIT\.$$' asm/*.go asm/*.s 2>/dev/null | xargs -r rm -f
-	cd gen && for g in $(GENERATORS); do \
-		$(GO) run ./$$g -out ../asm/$${g}_amd64.s -stubs ../asm/$${g}_amd64.go -pkg asm || exit 1; \
-	done
+	sh gen/generate.sh
 
 # Fails when the committed generated files differ from a regeneration.
 gen-check: gen
