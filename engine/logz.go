@@ -41,34 +41,40 @@ func (m *RBM) logZEnum(overHidden bool, maxBits int) (float64, error) {
 		return 0, err
 	}
 	total := uint64(1) << n
-	block := uint64(256)
+	block := uint64(4096)
 	if total < block {
 		block = total
 	}
 	cfg := make([]float32, int(block)*n)
 	pre := make([]float32, int(block)*other)
+	rowSum := make([]float64, block)
+	own := m.B
+	if overHidden {
+		own = m.C
+	}
 	lse := newLogSumExp()
 	for base := uint64(0); base < total; base += block {
 		rows := int(min(block, total-base))
 		for r := 0; r < rows; r++ {
 			bitsToRow(cfg[r*n:(r+1)*n], base+uint64(r))
 		}
-		x, a := mat(cfg[:rows*n], rows, n), mat(pre[:rows*other], rows, other)
 		// a holds the other layer's pre-activations; the enumerated layer's
 		// own bias gives the linear term.
+		x, a := mat(cfg[:rows*n], rows, n), mat(pre[:rows*other], rows, other)
 		m.project(e, overHidden, a, x, Linear, nil)
-		for r := 0; r < rows; r++ {
-			s := 0.0
-			own := m.B
-			if overHidden {
-				own = m.C
+		e.pool.Run(rows, 64, func(_, lo, hi int) {
+			for r := lo; r < hi; r++ {
+				s := 0.0
+				for i, u := range x.Row(r) {
+					s += float64(own[i]) * float64(u)
+				}
+				for _, ai := range a.Row(r) {
+					s += softplus(float64(ai))
+				}
+				rowSum[r] = s
 			}
-			for i, u := range x.Row(r) {
-				s += float64(own[i]) * float64(u)
-			}
-			for _, ai := range a.Row(r) {
-				s += softplus(float64(ai))
-			}
+		})
+		for _, s := range rowSum[:rows] { // in order: the same sum for any worker count
 			lse.add(s)
 		}
 	}

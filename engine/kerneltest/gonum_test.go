@@ -88,6 +88,5 @@ func (gonumKernel) Update(w engine.Mat, u *engine.Update, i0, i1 int) {
 	}
 }
 
-
 // TestThirdPartyKernel runs the conformance suite on the gonum-based kernel.
 func TestThirdPartyKernel(t *testing.T) { kerneltest.Run(t, gonumKernel{}) }
