@@ -45,3 +45,10 @@ benchcmp:
 	$(GO) run golang.org/x/perf/cmd/benchstat@latest /tmp/boltz-go.txt /tmp/boltz-asm.txt
 
 ci: check test test-purego test-race cross gen-check
+
+# The classic RBM coursework on MNIST (docs/experiments.md). EPOCHS=5 is what
+# the docs report; more epochs take proportionally longer.
+EPOCHS ?= 5
+.PHONY: experiments
+experiments:
+	EPOCHS=$(EPOCHS) experiments/run.sh

@@ -33,11 +33,20 @@ type benchCase struct {
 	SecondsPerEpoch float64 `json:"seconds_per_epoch"`
 }
 
+// kernelRow is one single-core kernel measurement.
+type kernelRow struct {
+	Name           string  `json:"name"`
+	Value          float64 `json:"value"`
+	Unit           string  `json:"unit"`
+	FractionOfPeak float64 `json:"fraction_of_peak,omitempty"`
+}
+
 type benchReport struct {
 	Kernel         string      `json:"kernel"`
 	GOMAXPROCS     int         `json:"gomaxprocs"`
 	Workers        int         `json:"workers"`
 	FMAPeakGFLOPS  float64     `json:"fma_peak_gflops"` // one core
+	Kernels        []kernelRow `json:"kernels"`         // one core each
 	Cases          []benchCase `json:"cases"`
 	FMAPeakMeasure string      `json:"fma_peak_method"`
 }
@@ -76,6 +85,18 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if !asJSON {
 		fmt.Fprintf(stdout, "kernel %s, %d workers, GOMAXPROCS %d; FMA peak %.1f GFLOP/s a core (%s)\n",
 			rep.Kernel, rep.Workers, rep.GOMAXPROCS, rep.FMAPeakGFLOPS, asmNote())
+	}
+	for _, k := range kernelRows(dur, repeat, rep.FMAPeakGFLOPS) {
+		rep.Kernels = append(rep.Kernels, k)
+		if !asJSON {
+			frac := ""
+			if k.FractionOfPeak > 0 {
+				frac = fmt.Sprintf("  (%.0f%% of the core's peak)", 100*k.FractionOfPeak)
+			}
+			fmt.Fprintf(stdout, "kernel %-34s %8.3f %s%s\n", k.Name, k.Value, k.Unit, frac)
+		}
+	}
+	if !asJSON {
 		fmt.Fprintf(stdout, "%-6s %6s %6s %6s %9s %7s %10s\n", "case", "V/k", "H/n", "B/m", "GFLOP/s", "peak", "s/epoch")
 	}
 	type shape struct{ v, h, b int }
@@ -185,4 +206,31 @@ func median(n int, f func() float64) float64 {
 		return x[n/2]
 	}
 	return (x[n/2-1] + x[n/2]) / 2
+}
+
+// kernelRows measures the single-core kernels: the vector sigmoid, the
+// sigmoid-matvec at 784×500 (B = 1 inference) and the GEMM micro-kernel
+// with its operands in L1/L2 (a 6×256 panel of A, 256×512 of B).
+func kernelRows(dur time.Duration, repeat int, peak float64) []kernelRow {
+	var rows []kernelRow
+	x := randSlice(4096)
+	y := make([]float32, 4096)
+	ns := median(repeat, func() float64 { return 1e9 / measure(dur, func() { asm.Sigmoid(y, x) }) / 4096 })
+	rows = append(rows, kernelRow{Name: "sigmoid (n=4096)", Value: ns, Unit: "ns/element"})
+
+	const V, H = 784, 500
+	w, v, c, out := randSlice(H*V), randSlice(V), make([]float32, H), make([]float32, H)
+	secs := median(repeat, func() float64 { return 1 / measure(dur, func() { asm.SigmoidMatVec(out, w, V, v, c) }) })
+	rows = append(rows, kernelRow{Name: "sigmoid-matvec W·x (784×500)", Value: 4 * H * V / secs / 1e9, Unit: "GB/s of W"})
+
+	const M, K, N = asm.GemmMR * 16, 256, 512
+	a, b := make([]float32, M*K), make([]float32, asm.GemmPackedBLen(K, N, asm.GemmNR*K))
+	asm.GemmPackA(a, false, randSlice(M*K), K, M, K)
+	asm.GemmPackB(b, false, randSlice(K*N), N, K, N, asm.GemmNR*K)
+	cm := make([]float32, M*N)
+	g := asm.GemmArgs{M: M, N: N, K: K, A: a, B: b, BStride: asm.GemmNR * K, C: cm, LDC: N, Alpha: 1}
+	secs = median(repeat, func() float64 { return 1 / measure(dur, func() { asm.GemmKernel(&g) }) })
+	gf := 2 * float64(M*N*K) / secs / 1e9
+	rows = append(rows, kernelRow{Name: "gemm micro-kernel 6×16 (in cache)", Value: gf, Unit: "GFLOP/s", FractionOfPeak: gf / peak})
+	return rows
 }
