@@ -418,7 +418,10 @@ epi6_1:
 	LEAQ (SI)(DI*2), R8
 	ADDQ DI, R8
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R9
+	CMPL         R9, $0x3f800000
+	JE           alpha16_1
 	VBROADCASTSS alpha+112(FP), Y12
 	VMULPS       Y12, Y0, Y0
 	VMULPS       Y12, Y1, Y1
@@ -433,6 +436,7 @@ epi6_1:
 	VMULPS       Y12, Y10, Y10
 	VMULPS       Y12, Y11, Y11
 
+alpha16_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R9
 	ANDL         $0x7fffffff, R9
@@ -699,7 +703,10 @@ epi5_1:
 	LEAQ (SI)(DI*2), R8
 	ADDQ DI, R8
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R9
+	CMPL         R9, $0x3f800000
+	JE           alpha15_1
 	VBROADCASTSS alpha+112(FP), Y10
 	VMULPS       Y10, Y0, Y0
 	VMULPS       Y10, Y1, Y1
@@ -712,6 +719,7 @@ epi5_1:
 	VMULPS       Y10, Y8, Y8
 	VMULPS       Y10, Y9, Y9
 
+alpha15_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R9
 	ANDL         $0x7fffffff, R9
@@ -945,7 +953,10 @@ epi4_1:
 	LEAQ (SI)(DI*2), R8
 	ADDQ DI, R8
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R9
+	CMPL         R9, $0x3f800000
+	JE           alpha14_1
 	VBROADCASTSS alpha+112(FP), Y8
 	VMULPS       Y8, Y0, Y0
 	VMULPS       Y8, Y1, Y1
@@ -956,6 +967,7 @@ epi4_1:
 	VMULPS       Y8, Y6, Y6
 	VMULPS       Y8, Y7, Y7
 
+alpha14_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R9
 	ANDL         $0x7fffffff, R9
@@ -1154,7 +1166,10 @@ epi3_1:
 	MOVQ ldc+104(FP), DI
 	SHLQ $0x02, DI
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R8
+	CMPL         R8, $0x3f800000
+	JE           alpha13_1
 	VBROADCASTSS alpha+112(FP), Y6
 	VMULPS       Y6, Y0, Y0
 	VMULPS       Y6, Y1, Y1
@@ -1163,6 +1178,7 @@ epi3_1:
 	VMULPS       Y6, Y4, Y4
 	VMULPS       Y6, Y5, Y5
 
+alpha13_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R8
 	ANDL         $0x7fffffff, R8
@@ -1366,7 +1382,10 @@ epi2_2:
 	MOVQ ldc+104(FP), DI
 	SHLQ $0x02, DI
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R8
+	CMPL         R8, $0x3f800000
+	JE           alpha12_2
 	VBROADCASTSS alpha+112(FP), Y8
 	VMULPS       Y8, Y0, Y0
 	VMULPS       Y8, Y1, Y1
@@ -1377,6 +1396,7 @@ epi2_2:
 	VMULPS       Y8, Y6, Y6
 	VMULPS       Y8, Y7, Y7
 
+alpha12_2:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R8
 	ANDL         $0x7fffffff, R8
@@ -1543,13 +1563,17 @@ epi2_1:
 	MOVQ ldc+104(FP), DI
 	SHLQ $0x02, DI
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R8
+	CMPL         R8, $0x3f800000
+	JE           alpha12_1
 	VBROADCASTSS alpha+112(FP), Y4
 	VMULPS       Y4, Y0, Y0
 	VMULPS       Y4, Y1, Y1
 	VMULPS       Y4, Y2, Y2
 	VMULPS       Y4, Y3, Y3
 
+alpha12_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R8
 	ANDL         $0x7fffffff, R8
@@ -1717,7 +1741,10 @@ epi1_4:
 	MOVQ ldc+104(FP), DI
 	SHLQ $0x02, DI
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), DI
+	CMPL         DI, $0x3f800000
+	JE           alpha11_4
 	VBROADCASTSS alpha+112(FP), Y8
 	VMULPS       Y8, Y0, Y0
 	VMULPS       Y8, Y1, Y1
@@ -1728,6 +1755,7 @@ epi1_4:
 	VMULPS       Y8, Y6, Y6
 	VMULPS       Y8, Y7, Y7
 
+alpha11_4:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), DI
 	ANDL         $0x7fffffff, DI
@@ -1863,11 +1891,15 @@ epi1_1:
 	MOVQ ldc+104(FP), DI
 	SHLQ $0x02, DI
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), DI
+	CMPL         DI, $0x3f800000
+	JE           alpha11_1
 	VBROADCASTSS alpha+112(FP), Y2
 	VMULPS       Y2, Y0, Y0
 	VMULPS       Y2, Y1, Y1
 
+alpha11_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), DI
 	ANDL         $0x7fffffff, DI
@@ -2117,7 +2149,10 @@ epi6_1:
 	LEAQ (SI)(DI*2), R8
 	ADDQ DI, R8
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R9
+	CMPL         R9, $0x3f800000
+	JE           alpha16_1
 	VBROADCASTSS alpha+112(FP), Y12
 	VMULPS       Y12, Y0, Y0
 	VMULPS       Y12, Y1, Y1
@@ -2132,6 +2167,7 @@ epi6_1:
 	VMULPS       Y12, Y10, Y10
 	VMULPS       Y12, Y11, Y11
 
+alpha16_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R9
 	ANDL         $0x7fffffff, R9
@@ -2990,7 +3026,10 @@ epi5_1:
 	LEAQ (SI)(DI*2), R8
 	ADDQ DI, R8
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R9
+	CMPL         R9, $0x3f800000
+	JE           alpha15_1
 	VBROADCASTSS alpha+112(FP), Y10
 	VMULPS       Y10, Y0, Y0
 	VMULPS       Y10, Y1, Y1
@@ -3003,6 +3042,7 @@ epi5_1:
 	VMULPS       Y10, Y8, Y8
 	VMULPS       Y10, Y9, Y9
 
+alpha15_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R9
 	ANDL         $0x7fffffff, R9
@@ -3730,7 +3770,10 @@ epi4_1:
 	LEAQ (SI)(DI*2), R8
 	ADDQ DI, R8
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R9
+	CMPL         R9, $0x3f800000
+	JE           alpha14_1
 	VBROADCASTSS alpha+112(FP), Y8
 	VMULPS       Y8, Y0, Y0
 	VMULPS       Y8, Y1, Y1
@@ -3741,6 +3784,7 @@ epi4_1:
 	VMULPS       Y8, Y6, Y6
 	VMULPS       Y8, Y7, Y7
 
+alpha14_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R9
 	ANDL         $0x7fffffff, R9
@@ -4335,7 +4379,10 @@ epi3_1:
 	MOVQ ldc+104(FP), DI
 	SHLQ $0x02, DI
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R8
+	CMPL         R8, $0x3f800000
+	JE           alpha13_1
 	VBROADCASTSS alpha+112(FP), Y6
 	VMULPS       Y6, Y0, Y0
 	VMULPS       Y6, Y1, Y1
@@ -4344,6 +4391,7 @@ epi3_1:
 	VMULPS       Y6, Y4, Y4
 	VMULPS       Y6, Y5, Y5
 
+alpha13_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R8
 	ANDL         $0x7fffffff, R8
@@ -4845,7 +4893,10 @@ epi2_2:
 	MOVQ ldc+104(FP), DI
 	SHLQ $0x02, DI
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R8
+	CMPL         R8, $0x3f800000
+	JE           alpha12_2
 	VBROADCASTSS alpha+112(FP), Y8
 	VMULPS       Y8, Y0, Y0
 	VMULPS       Y8, Y1, Y1
@@ -4856,6 +4907,7 @@ epi2_2:
 	VMULPS       Y8, Y6, Y6
 	VMULPS       Y8, Y7, Y7
 
+alpha12_2:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R8
 	ANDL         $0x7fffffff, R8
@@ -5414,13 +5466,17 @@ epi2_1:
 	MOVQ ldc+104(FP), DI
 	SHLQ $0x02, DI
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R8
+	CMPL         R8, $0x3f800000
+	JE           alpha12_1
 	VBROADCASTSS alpha+112(FP), Y4
 	VMULPS       Y4, Y0, Y0
 	VMULPS       Y4, Y1, Y1
 	VMULPS       Y4, Y2, Y2
 	VMULPS       Y4, Y3, Y3
 
+alpha12_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R8
 	ANDL         $0x7fffffff, R8
@@ -5788,7 +5844,10 @@ epi1_4:
 	MOVQ ldc+104(FP), DI
 	SHLQ $0x02, DI
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), DI
+	CMPL         DI, $0x3f800000
+	JE           alpha11_4
 	VBROADCASTSS alpha+112(FP), Y8
 	VMULPS       Y8, Y0, Y0
 	VMULPS       Y8, Y1, Y1
@@ -5799,6 +5858,7 @@ epi1_4:
 	VMULPS       Y8, Y6, Y6
 	VMULPS       Y8, Y7, Y7
 
+alpha11_4:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), DI
 	ANDL         $0x7fffffff, DI
@@ -6324,11 +6384,15 @@ epi1_1:
 	MOVQ ldc+104(FP), DI
 	SHLQ $0x02, DI
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), DI
+	CMPL         DI, $0x3f800000
+	JE           alpha11_1
 	VBROADCASTSS alpha+112(FP), Y2
 	VMULPS       Y2, Y0, Y0
 	VMULPS       Y2, Y1, Y1
 
+alpha11_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), DI
 	ANDL         $0x7fffffff, DI
@@ -6712,7 +6776,10 @@ epi6_1:
 	LEAQ (SI)(DI*2), R8
 	ADDQ DI, R8
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R9
+	CMPL         R9, $0x3f800000
+	JE           alpha16_1
 	VBROADCASTSS alpha+112(FP), Y12
 	VMULPS       Y12, Y0, Y0
 	VMULPS       Y12, Y1, Y1
@@ -6727,6 +6794,7 @@ epi6_1:
 	VMULPS       Y12, Y10, Y10
 	VMULPS       Y12, Y11, Y11
 
+alpha16_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R9
 	ANDL         $0x7fffffff, R9
@@ -7585,7 +7653,10 @@ epi5_1:
 	LEAQ (SI)(DI*2), R8
 	ADDQ DI, R8
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R9
+	CMPL         R9, $0x3f800000
+	JE           alpha15_1
 	VBROADCASTSS alpha+112(FP), Y10
 	VMULPS       Y10, Y0, Y0
 	VMULPS       Y10, Y1, Y1
@@ -7598,6 +7669,7 @@ epi5_1:
 	VMULPS       Y10, Y8, Y8
 	VMULPS       Y10, Y9, Y9
 
+alpha15_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R9
 	ANDL         $0x7fffffff, R9
@@ -8325,7 +8397,10 @@ epi4_1:
 	LEAQ (SI)(DI*2), R8
 	ADDQ DI, R8
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R9
+	CMPL         R9, $0x3f800000
+	JE           alpha14_1
 	VBROADCASTSS alpha+112(FP), Y8
 	VMULPS       Y8, Y0, Y0
 	VMULPS       Y8, Y1, Y1
@@ -8336,6 +8411,7 @@ epi4_1:
 	VMULPS       Y8, Y6, Y6
 	VMULPS       Y8, Y7, Y7
 
+alpha14_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R9
 	ANDL         $0x7fffffff, R9
@@ -8930,7 +9006,10 @@ epi3_1:
 	MOVQ ldc+104(FP), DI
 	SHLQ $0x02, DI
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R8
+	CMPL         R8, $0x3f800000
+	JE           alpha13_1
 	VBROADCASTSS alpha+112(FP), Y6
 	VMULPS       Y6, Y0, Y0
 	VMULPS       Y6, Y1, Y1
@@ -8939,6 +9018,7 @@ epi3_1:
 	VMULPS       Y6, Y4, Y4
 	VMULPS       Y6, Y5, Y5
 
+alpha13_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R8
 	ANDL         $0x7fffffff, R8
@@ -9440,7 +9520,10 @@ epi2_2:
 	MOVQ ldc+104(FP), DI
 	SHLQ $0x02, DI
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R8
+	CMPL         R8, $0x3f800000
+	JE           alpha12_2
 	VBROADCASTSS alpha+112(FP), Y8
 	VMULPS       Y8, Y0, Y0
 	VMULPS       Y8, Y1, Y1
@@ -9451,6 +9534,7 @@ epi2_2:
 	VMULPS       Y8, Y6, Y6
 	VMULPS       Y8, Y7, Y7
 
+alpha12_2:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R8
 	ANDL         $0x7fffffff, R8
@@ -10009,13 +10093,17 @@ epi2_1:
 	MOVQ ldc+104(FP), DI
 	SHLQ $0x02, DI
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), R8
+	CMPL         R8, $0x3f800000
+	JE           alpha12_1
 	VBROADCASTSS alpha+112(FP), Y4
 	VMULPS       Y4, Y0, Y0
 	VMULPS       Y4, Y1, Y1
 	VMULPS       Y4, Y2, Y2
 	VMULPS       Y4, Y3, Y3
 
+alpha12_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), R8
 	ANDL         $0x7fffffff, R8
@@ -10383,7 +10471,10 @@ epi1_4:
 	MOVQ ldc+104(FP), DI
 	SHLQ $0x02, DI
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), DI
+	CMPL         DI, $0x3f800000
+	JE           alpha11_4
 	VBROADCASTSS alpha+112(FP), Y8
 	VMULPS       Y8, Y0, Y0
 	VMULPS       Y8, Y1, Y1
@@ -10394,6 +10485,7 @@ epi1_4:
 	VMULPS       Y8, Y6, Y6
 	VMULPS       Y8, Y7, Y7
 
+alpha11_4:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), DI
 	ANDL         $0x7fffffff, DI
@@ -10919,11 +11011,15 @@ epi1_1:
 	MOVQ ldc+104(FP), DI
 	SHLQ $0x02, DI
 
-	// x = α·acc
+	// x = α·acc (skipped when α = 1)
+	MOVL         alpha+112(FP), DI
+	CMPL         DI, $0x3f800000
+	JE           alpha11_1
 	VBROADCASTSS alpha+112(FP), Y2
 	VMULPS       Y2, Y0, Y0
 	VMULPS       Y2, Y1, Y1
 
+alpha11_1:
 	// β ≠ 0: x = β·C + x (β = 0: C is not read)
 	MOVL         beta+116(FP), DI
 	ANDL         $0x7fffffff, DI

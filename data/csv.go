@@ -93,8 +93,8 @@ func ReadCSV(path string, opt Options) (*Set, error) {
 			}
 			labels = append(labels, l)
 		}
-		if len(data)+len(feat) > MaxElements {
-			return nil, fmt.Errorf("%s: %w: more than %d values", path, ErrFormat, MaxElements)
+		if len(data)+len(feat) > maxElems {
+			return nil, fmt.Errorf("%s: %w: more than %d values", path, ErrFormat, maxElems)
 		}
 		for j, c := range feat {
 			c = strings.TrimSpace(c)

@@ -20,6 +20,9 @@ var ErrFormat = errors.New("data: bad format")
 // A header claiming more is rejected before anything is allocated.
 const MaxElements = 1 << 31
 
+// maxElems is MaxElements as an int (MaxInt on 32-bit platforms).
+const maxElems int = min(MaxElements, math.MaxInt)
+
 // Matrix is a dense row-major float32 matrix: row r is Data[r*Cols:(r+1)*Cols].
 type Matrix struct {
 	Rows, Cols int

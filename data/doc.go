@@ -11,4 +11,11 @@
 // hold, and then read incrementally) before they allocate, reject absurd
 // headers, NaN, Inf and values outside [0,1], and report every problem as one
 // error that names the file and wraps ErrFormat. They never panic on bad input.
+//
+// Map memory-maps an uncompressed NPY or IDX file read-only instead of
+// loading it: Mapped.ReadRow decodes, checks and binarises one row at a time
+// (the rows and values Load would give), and the mapping's pages are dropped
+// from the resident set as reading goes on, so a data set larger than RAM
+// can be trained on in bounded memory. A mapped file may hold up to
+// MaxMappedElements values, since nothing is allocated for them.
 package data

@@ -3,15 +3,48 @@ package data
 import (
 	"bytes"
 	"errors"
-	"path/filepath"
+	"os"
+	"sync"
 	"testing"
 )
+
+// scratch is a directory for the fuzz inputs of this process, on tmpfs
+// where there is one: a fresh temporary directory per input would cost more
+// than the reading. Inputs run one at a time in a process, so fixed names
+// are fine. TestMain removes it.
+var scratch struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func scratchFile(t *testing.T, name string, b []byte) string {
+	scratch.once.Do(func() {
+		base := ""
+		if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+			base = "/dev/shm"
+		}
+		scratch.dir, scratch.err = os.MkdirTemp(base, "boltz-data-fuzz-*")
+	})
+	if scratch.err != nil {
+		t.Fatal(scratch.err)
+	}
+	return writeIn(t, scratch.dir, name, b)
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if scratch.dir != "" {
+		os.RemoveAll(scratch.dir)
+	}
+	os.Exit(code)
+}
 
 // fuzzRead writes b to a file and reads it with read, with and without a
 // limit. Reading must not panic; a success must give a valid set and a
 // failure must be a format error.
 func fuzzRead(t *testing.T, b []byte, name string, read func(string, Options) (*Set, error)) {
-	p := writeIn(t, t.TempDir(), name, b)
+	p := scratchFile(t, name, b)
 	for _, opt := range []Options{{Binarize: None}, {Limit: 1}, {Binarize: Stochastic, LabelColumn: true}} {
 		s, err := read(p, opt)
 		if err != nil {
@@ -25,6 +58,40 @@ func fuzzRead(t *testing.T, b []byte, name string, read func(string, Options) (*
 			t.Fatalf("limit %d gave %d rows", opt.Limit, s.X.Rows)
 		}
 	}
+	for _, opt := range []Options{{Binarize: None}, {Limit: 1}, {Binarize: Stochastic}} {
+		fuzzMap(t, p, opt)
+	}
+}
+
+// fuzzMap checks Map against Load on the file at p: where Load succeeds, Map
+// must give the same rows bit for bit (or refuse with ErrNotMappable);
+// where Load fails, Map must fail too, when opening or on some row.
+func fuzzMap(t *testing.T, p string, opt Options) {
+	want, lerr := Load(p, opt)
+	m, err := Map(p, opt)
+	switch {
+	case errors.Is(err, ErrNotMappable):
+		return
+	case err != nil && !errors.Is(err, ErrFormat):
+		t.Fatalf("Map: error does not wrap ErrFormat: %v", err)
+	case err != nil && lerr == nil:
+		t.Fatalf("Map failed (%v) where Load succeeded", err)
+	case err != nil:
+		return
+	}
+	defer m.Close()
+	got, err := mappedRows(t, m)
+	if err != nil && !errors.Is(err, ErrFormat) {
+		t.Fatalf("ReadRow: error does not wrap ErrFormat: %v", err)
+	}
+	switch {
+	case lerr == nil && err != nil:
+		t.Fatalf("ReadRow failed (%v) where Load succeeded", err)
+	case lerr == nil && (m.Rows() != want.X.Rows || m.Cols() != want.X.Cols || !sameBits(got, want.X.Data)):
+		t.Fatalf("mapped rows differ from Load's")
+	case lerr != nil && err == nil:
+		t.Fatalf("every mapped row read where Load failed: %v", lerr)
+	}
 }
 
 func FuzzReadIDX(f *testing.F) {
@@ -36,7 +103,7 @@ func FuzzReadIDX(f *testing.F) {
 	f.Add(idxBytes(idxU8, []uint32{4}, []byte{3, 1, 4, 1}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fuzzRead(t, b, "f.idx", ReadIDX)
-		p := writeIn(t, t.TempDir(), "l.idx", b)
+		p := scratchFile(t, "l.idx", b)
 		if l, err := ReadIDXLabels(p, 0); err != nil && !errors.Is(err, ErrFormat) {
 			t.Fatalf("labels: error does not wrap ErrFormat: %v", err)
 		} else if err == nil && len(l) == 0 {
@@ -66,7 +133,7 @@ func FuzzReadCSV(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fuzzRead(t, b, "f.csv", ReadCSV)
 		// Load must route the same bytes somewhere without panicking.
-		p := writeIn(t, t.TempDir(), filepath.Base("g.txt"), b)
+		p := scratchFile(t, "g.txt", b)
 		if s, err := Load(p, Options{Binarize: None}); err == nil {
 			checkValid(t, s)
 		} else if !errors.Is(err, ErrFormat) {

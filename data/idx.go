@@ -140,7 +140,7 @@ const gzipInitElems = 16
 // initCap returns how many values to allocate before reading them.
 func (x *idxFile) initCap() int {
 	if !x.gz {
-		return MaxElements // the file size was checked exactly
+		return maxElems // the file size was checked exactly
 	}
 	return int(max(growElems, min(x.size, MaxElements/gzipInitElems)*gzipInitElems))
 }

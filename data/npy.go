@@ -30,16 +30,39 @@ func ReadNPY(path string, opt Options) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if st.Size() == 0 {
-		return nil, fmt.Errorf("%s: %w: empty file", path, ErrFormat)
-	}
 	br := bufio.NewReaderSize(f, 1<<16)
+	l, err := readNPYLayout(path, br, st.Size(), uint64(maxElems))
+	if err != nil {
+		return nil, err
+	}
+	m, err := readValues(path, br, l.t, limitRows(l.rows, opt), l.cols, maxElems) // size checked
+	if err != nil {
+		return nil, err
+	}
+	return finish(path, m, nil, opt)
+}
+
+// npyLayout is where and how a .npy file stores its matrix.
+type npyLayout struct {
+	off        int64 // bytes before the values
+	rows, cols int
+	t          elemType
+}
+
+// readNPYLayout reads and checks the header of a .npy file of size bytes
+// from br, leaving br at the first value. The size must match the header
+// exactly; the shape may hold at most limit values.
+func readNPYLayout(path string, br io.Reader, size int64, limit uint64) (npyLayout, error) {
+	var l npyLayout
+	if size == 0 {
+		return l, fmt.Errorf("%s: %w: empty file", path, ErrFormat)
+	}
 	var pre [8]byte
 	if _, err := io.ReadFull(br, pre[:]); err != nil {
-		return nil, readErr(path, err, "npy magic")
+		return l, readErr(path, err, "npy magic")
 	}
 	if string(pre[:6]) != npyMagic {
-		return nil, fmt.Errorf("%s: %w: bad magic %q (not a .npy file)", path, ErrFormat, pre[:6])
+		return l, fmt.Errorf("%s: %w: bad magic %q (not a .npy file)", path, ErrFormat, pre[:6])
 	}
 	var hlen int64
 	prefix := int64(8)
@@ -47,37 +70,37 @@ func ReadNPY(path string, opt Options) (*Set, error) {
 	case 1:
 		var b [2]byte
 		if _, err := io.ReadFull(br, b[:]); err != nil {
-			return nil, readErr(path, err, "npy header length")
+			return l, readErr(path, err, "npy header length")
 		}
 		hlen, prefix = int64(binary.LittleEndian.Uint16(b[:])), 10
 	case 2, 3:
 		var b [4]byte
 		if _, err := io.ReadFull(br, b[:]); err != nil {
-			return nil, readErr(path, err, "npy header length")
+			return l, readErr(path, err, "npy header length")
 		}
 		hlen, prefix = int64(binary.LittleEndian.Uint32(b[:])), 12
 	default:
-		return nil, fmt.Errorf("%s: %w: unsupported npy format version %d.%d", path, ErrFormat, pre[6], pre[7])
+		return l, fmt.Errorf("%s: %w: unsupported npy format version %d.%d", path, ErrFormat, pre[6], pre[7])
 	}
 	if hlen > MaxNPYHeader {
-		return nil, fmt.Errorf("%s: %w: npy header length %d exceeds %d", path, ErrFormat, hlen, MaxNPYHeader)
+		return l, fmt.Errorf("%s: %w: npy header length %d exceeds %d", path, ErrFormat, hlen, MaxNPYHeader)
 	}
-	if prefix+hlen > st.Size() {
-		return nil, fmt.Errorf("%s: %w: file is truncated: %d bytes, npy header needs %d", path, ErrFormat, st.Size(), prefix+hlen)
+	if prefix+hlen > size {
+		return l, fmt.Errorf("%s: %w: file is truncated: %d bytes, npy header needs %d", path, ErrFormat, size, prefix+hlen)
 	}
 	hb := make([]byte, hlen)
 	if _, err := io.ReadFull(br, hb); err != nil {
-		return nil, readErr(path, err, "npy header")
+		return l, readErr(path, err, "npy header")
 	}
 	h, err := parseNPYHeader(string(hb))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: npy header %q: %v", path, ErrFormat, hb, err)
+		return l, fmt.Errorf("%s: %w: npy header %q: %v", path, ErrFormat, hb, err)
 	}
 	if h.fortran {
-		return nil, fmt.Errorf("%s: %w: fortran_order True is not supported; save the array in C order (np.ascontiguousarray)", path, ErrFormat)
+		return l, fmt.Errorf("%s: %w: fortran_order True is not supported; save the array in C order (np.ascontiguousarray)", path, ErrFormat)
 	}
 	if len(h.shape) != 2 {
-		return nil, fmt.Errorf("%s: %w: array is %d-D (shape %v); want 2-D samples × features", path, ErrFormat, len(h.shape), h.shape)
+		return l, fmt.Errorf("%s: %w: array is %d-D (shape %v); want 2-D samples × features", path, ErrFormat, len(h.shape), h.shape)
 	}
 	var t elemType
 	switch h.descr {
@@ -94,24 +117,20 @@ func ReadNPY(path string, opt Options) (*Set, error) {
 	case ">f8":
 		t = elemType{kind: kindF64, big: true}
 	default:
-		return nil, fmt.Errorf("%s: %w: unsupported dtype %q (want |u1, |b1, <f4 or <f8)", path, ErrFormat, h.descr)
+		return l, fmt.Errorf("%s: %w: unsupported dtype %q (want |u1, |b1, <f4 or <f8)", path, ErrFormat, h.descr)
 	}
-	rows, cols, err := checkShape(path, h.shape)
+	rows, cols, err := checkShapeMax(path, h.shape, limit)
 	if err != nil {
-		return nil, err
+		return l, err
 	}
 	want := prefix + hlen + int64(rows)*int64(cols)*int64(t.size())
 	switch {
-	case st.Size() < want:
-		return nil, fmt.Errorf("%s: %w: file is truncated: %d bytes, but shape %v of %s needs %d", path, ErrFormat, st.Size(), h.shape, h.descr, want)
-	case st.Size() > want:
-		return nil, fmt.Errorf("%s: %w: file is %d bytes, but shape %v of %s needs %d (%d trailing bytes)", path, ErrFormat, st.Size(), h.shape, h.descr, want, st.Size()-want)
+	case size < want:
+		return l, fmt.Errorf("%s: %w: file is truncated: %d bytes, but shape %v of %s needs %d", path, ErrFormat, size, h.shape, h.descr, want)
+	case size > want:
+		return l, fmt.Errorf("%s: %w: file is %d bytes, but shape %v of %s needs %d (%d trailing bytes)", path, ErrFormat, size, h.shape, h.descr, want, size-want)
 	}
-	m, err := readValues(path, br, t, limitRows(rows, opt), cols, MaxElements) // size checked above
-	if err != nil {
-		return nil, err
-	}
-	return finish(path, m, nil, opt)
+	return npyLayout{off: prefix + hlen, rows: rows, cols: cols, t: t}, nil
 }
 
 // npyHeader is the parsed header dictionary of a .npy file.

@@ -150,13 +150,18 @@ func readErr(path string, err error, where string) error {
 // most MaxElements. It returns rows and cols (the product of the other
 // dimensions).
 func checkShape(path string, dims []uint64) (rows, cols int, err error) {
+	return checkShapeMax(path, dims, uint64(maxElems))
+}
+
+// checkShapeMax is checkShape with a cap of limit values (at most MaxInt).
+func checkShapeMax(path string, dims []uint64, limit uint64) (rows, cols int, err error) {
 	total := uint64(1)
 	for i, d := range dims {
 		if d == 0 {
 			return 0, 0, fmt.Errorf("%s: %w: dimension %d is 0 (shape %v)", path, ErrFormat, i, dims)
 		}
-		if d > MaxElements || total*d > MaxElements {
-			return 0, 0, fmt.Errorf("%s: %w: shape %v has more than %d values", path, ErrFormat, dims, uint64(MaxElements))
+		if d > limit || total*d > limit {
+			return 0, 0, fmt.Errorf("%s: %w: shape %v has more than %d values", path, ErrFormat, dims, limit)
 		}
 		total *= d
 	}

@@ -23,7 +23,9 @@ func (t *Trainer) Step(batch []float32) error {
 	if err := checkUnit(batch, t.m.Visible); err != nil {
 		return err
 	}
+	t.m.mu.Lock() // inference on the model waits for the step
 	t.cdStep(mat(batch, rows, t.m.Visible))
+	t.m.mu.Unlock()
 	return nil
 }
 

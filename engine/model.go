@@ -391,6 +391,9 @@ func (m *RBM) eachChunk(rows int, f func(r0, r1 int, hbuf, vbuf []float32)) erro
 
 // softplus(x) = log(1 + e^x), stable for all x.
 func softplus(x float64) float64 {
+	if x > 36 { // log1p(e^{-x}) < 2^-52·x: rounding noise
+		return x
+	}
 	if x > 0 {
 		return x + math.Log1p(math.Exp(-x))
 	}

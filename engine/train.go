@@ -104,10 +104,9 @@ func (c Config) chains() int {
 // keeps Chains persistent hidden states (starting at zero) and uses the
 // sampled visible states of the chains in the negative statistics.
 //
-// A Trainer is not safe for concurrent use. Fit holds the model's write lock
-// during each step, so the model may serve inference meanwhile (see RBM);
-// Step does not take the lock yet, so do not run inference on the model
-// while Step runs.
+// A Trainer is not safe for concurrent use. Fit and Step hold the model's
+// write lock during each step, so the model may serve inference meanwhile
+// (see RBM): each inference call sees the parameters between two steps.
 type Trainer struct {
 	m   *RBM
 	cfg Config
@@ -117,18 +116,18 @@ type Trainer struct {
 	velB, velC []float32
 	q          []float32 // sparsity moving average
 
-	v0        Mat // B×V gathered batch (Fit)
-	ph0, sh0  Mat // B×H
-	pv, vs    Mat // N×V, N = max(B, chains)
-	ph1, hs   Mat // N×H
-	chains    Mat // C×H persistent hidden states (PCD)
-	up        *proj
-	upd       Update
-	step      uint64
-	epoch     int // the epoch in progress (0-based), = epochs completed
-	batch     int // the next minibatch of the epoch in progress
-	sumB      []float64
-	sumC      []float64
+	v0       Mat // B×V gathered batch (Fit)
+	ph0, sh0 Mat // B×H
+	pv, vs   Mat // N×V, N = max(B, chains)
+	ph1, hs  Mat // N×H
+	chains   Mat // C×H persistent hidden states (PCD)
+	up       *proj
+	upd      Update
+	step     uint64
+	epoch    int // the epoch in progress (0-based), = epochs completed
+	batch    int // the next minibatch of the epoch in progress
+	sumB     []float64
+	sumC     []float64
 }
 
 // NewTrainer prepares to train m with cfg on the model's engine.

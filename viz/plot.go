@@ -84,7 +84,10 @@ func PlotCurves(path, title string, pts []CurvePoint) error {
 }
 
 // PlotSeries writes a PNG (PlotWidth × PanelHeight pixels) of the series as
-// lines with points, with axes, grid and a legend.
+// lines with points, with axes, grid and a legend of the named series (a
+// series with an empty Name is drawn but not listed). The legend goes to the
+// corner the lines cross least, or above the data when every corner is
+// crossed.
 func PlotSeries(path, title, xLabel, yLabel string, series []Series) error {
 	p, err := newPlot(title, xLabel, yLabel, series)
 	if err != nil {
@@ -106,7 +109,7 @@ func newPlot(title, xLabel, yLabel string, series []Series) (*plot.Plot, error) 
 	p.Y.Label.Text = yLabel
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
-	drawn := 0
+	drawn, named := 0, 0
 	for k, s := range series {
 		if len(s.X) != len(s.Y) {
 			return nil, fmt.Errorf("viz: series %q has %d x and %d y values", s.Name, len(s.X), len(s.Y))
@@ -135,7 +138,10 @@ func newPlot(title, xLabel, yLabel string, series []Series) (*plot.Plot, error) 
 			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 		}
 		p.Add(l, pts)
-		p.Legend.Add(s.Name, l, pts)
+		if s.Name != "" {
+			p.Legend.Add(s.Name, l, pts)
+			named++
+		}
 		drawn++
 	}
 	if drawn == 0 {
@@ -144,7 +150,70 @@ func newPlot(title, xLabel, yLabel string, series []Series) (*plot.Plot, error) 
 	if t, ok := integerTicks(series); ok {
 		p.X.Tick.Marker = t
 	}
+	placeLegend(p, series, named)
 	return p, nil
+}
+
+// placeLegend puts the legend in the corner of the data area that the lines
+// cross least: a box about 40 % of the width wide and 6.5 % of the height
+// high per entry, tested at points along every segment.
+func placeLegend(p *plot.Plot, series []Series, entries int) {
+	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	var pts [][2]float64
+	for _, s := range series {
+		var prev *[2]float64
+		for i := range s.X {
+			if !finite(s.X[i]) || !finite(s.Y[i]) {
+				continue
+			}
+			q := [2]float64{s.X[i], s.Y[i]}
+			xmin, xmax = math.Min(xmin, q[0]), math.Max(xmax, q[0])
+			ymin, ymax = math.Min(ymin, q[1]), math.Max(ymax, q[1])
+			if prev != nil {
+				for t := 0.0; t < 1; t += 0.05 {
+					pts = append(pts, [2]float64{prev[0] + t*(q[0]-prev[0]), prev[1] + t*(q[1]-prev[1])})
+				}
+			}
+			pts = append(pts, q)
+			prev = &q
+		}
+	}
+	if entries == 0 || !(xmax > xmin) || !(ymax > ymin) {
+		return
+	}
+	wf, hf := 0.4, math.Min(0.9, 0.065*float64(entries))
+	best, bestN := 0, math.MaxInt
+	for corner := 0; corner < 4; corner++ { // top-right, top-left, bottom-right, bottom-left
+		left, top := corner%2 == 1, corner < 2
+		n := 0
+		for _, q := range pts {
+			fx, fy := (q[0]-xmin)/(xmax-xmin), (q[1]-ymin)/(ymax-ymin)
+			inX := (left && fx <= wf) || (!left && fx >= 1-wf)
+			inY := (top && fy >= 1-hf) || (!top && fy <= hf)
+			if inX && inY {
+				n++
+			}
+		}
+		if n < bestN {
+			best, bestN = corner, n
+		}
+	}
+	if bestN > 0 {
+		// No free corner: make room above the data.
+		best = 0
+		p.Y.Max = ymax + (ymax-ymin)*hf/(1-hf)
+	}
+	p.Legend.Left, p.Legend.Top = best%2 == 1, best < 2
+	if p.Legend.Left {
+		p.Legend.XOffs = vg.Points(8)
+	} else {
+		p.Legend.XOffs = -vg.Points(8)
+	}
+	if p.Legend.Top {
+		p.Legend.YOffs = -vg.Points(4)
+	} else {
+		p.Legend.YOffs = vg.Points(4)
+	}
 }
 
 // integerTicks labels every integer x when all x are integers and there are

@@ -4,11 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,8 +31,26 @@ first 5 epochs and --momentum M afterwards; --decay is an L2 cost on the
 weights only. After every epoch it prints the reconstruction cross-entropy
 (nats per row; see "boltz eval --help") and the mean free energy of a
 training subset and of the validation data (their gap is the overfitting
-signal), and appends the same as a JSON line to --metrics. SIGINT or SIGTERM
-stops after the current minibatch and saves the model trained so far.`
+signal), and appends the same as a JSON line to --metrics.
+
+Checkpoints: with --checkpoint DIR the whole training state (model,
+velocities, PCD chains, position, configuration, a fingerprint of the data)
+is written atomically to DIR/ckpt-<step>.safetensors every
+--checkpoint-every (N epochs, Nsteps, or a duration such as 10m) and at the
+end; DIR keeps the newest two. --resume DIR (or a checkpoint file) continues
+the run with the flags it started with (flags given must agree; --epochs may
+grow) and gives bit for bit the model of an uninterrupted run.
+
+SIGINT or SIGTERM finishes the current minibatch, writes a checkpoint (to
+--checkpoint DIR, else next to --out) and the model, says where, and exits
+with status 130 or 143; a second signal stops at once (files are written
+atomically, so none is left half-written). NaN or Inf in the weights stops
+training with an error naming the epoch and step; the last good checkpoint
+stays.
+
+Uncompressed NPY and IDX files over 256 MiB (--mmap auto) are memory-mapped
+and read a minibatch at a time, so data larger than RAM trains in bounded
+memory.`
 
 type trainFlags struct {
 	dataFlags
@@ -39,7 +62,19 @@ type trainFlags struct {
 	lr, momentum, decay, sigma         float64
 	sparsity, sparsityCost             float64
 	monitor                            int
+	checkpoint, every, resume, mmap    string
 }
+
+// resumeFlags are the flags that shape a run: --resume takes them from the
+// checkpoint, and refuses different values.
+var resumeFlags = []string{"data", "val", "val-frac", "binarize", "limit", "label-column", "hidden", "batch", "lr", "k",
+	"pcd", "chains", "momentum", "decay", "sparsity", "sparsity-cost", "init-sigma", "init-vbias", "seed", "monitor-rows"}
+
+// mmapAuto is the file size from which --mmap auto maps NPY and IDX files.
+const mmapAuto = 256 << 20
+
+// exitNow ends the process at a second signal (a variable for tests).
+var exitNow = os.Exit
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	var f trainFlags
@@ -62,18 +97,57 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.vbias, "init-vbias", "data", "initial visible biases: data (log(p/(1-p)) of the unit means) or zero")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed, data and flags give a bitwise-identical model for any worker count")
 	fs.StringVar(&f.out, "out", "model.safetensors", "where to write the model (safetensors, written atomically)")
-	fs.StringVar(&f.metrics, "metrics", "", "write the per-epoch metrics as JSON Lines to this file")
+	fs.StringVar(&f.metrics, "metrics", "", "write the per-epoch metrics as JSON Lines to this file (appended to with --resume)")
 	fs.IntVar(&f.monitor, "monitor-rows", 5000, "rows of training and validation data the epoch metrics use (0: all)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "directory for checkpoints (created if missing; must not hold another run's): model, velocities, chains, position, configuration, written atomically; the newest two are kept")
+	fs.StringVar(&f.every, "checkpoint-every", "1", "when to checkpoint into --checkpoint: N (epochs), Nsteps, or a duration such as 10m")
+	fs.StringVar(&f.resume, "resume", "", "continue the run saved in this checkpoint directory (its newest valid checkpoint) or checkpoint file")
+	fs.StringVar(&f.mmap, "mmap", "auto", "memory-map uncompressed NPY/IDX data and read it a minibatch at a time: auto (files over 256 MiB), on, off")
 	f.dataFlags.register(fs)
 	f.engineFlags.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+
+	// Resume: the checkpoint's flags, and a check of those given.
+	var ck *engine.Checkpoint
+	var ckFrom string
+	if f.resume != "" {
+		var err error
+		if ck, ckFrom, err = engine.LoadCheckpoint(f.resume); err != nil {
+			return usagef("--resume: %v", err)
+		}
+		for _, e := range ck.Skipped {
+			fmt.Fprintf(stderr, "boltz train: skipping a checkpoint that does not load: %v\n", e)
+		}
+		if err := f.adopt(fs, set, ck, stderr); err != nil {
+			return err
+		}
+	}
 	cfg, err := f.config()
 	if err != nil {
 		return err
 	}
+	every, err := parseEvery(f.every)
+	if err != nil {
+		return err
+	}
+	switch f.mmap {
+	case "auto", "on", "off":
+	default:
+		return usagef("--mmap %q: want auto, on or off", f.mmap)
+	}
+	if ck != nil {
+		want := ck.Config
+		want.Epochs = cfg.Epochs
+		if cfg != want {
+			return usagef("--resume: the checkpoint's configuration %+v does not match its flags", ck.Config)
+		}
+	}
+
 	// Refuse what cannot work before any long step.
 	if err := atomicfile.CheckWritable(f.out); err != nil {
 		return usagef("--out %s is not writable: %v", f.out, err)
@@ -81,6 +155,26 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if f.metrics != "" {
 		if err := atomicfile.CheckWritable(f.metrics); err != nil {
 			return usagef("--metrics %s is not writable: %v", f.metrics, err)
+		}
+	}
+	ckDir := f.checkpoint
+	if ckDir == "" && ck != nil {
+		if st, err := os.Stat(f.resume); err == nil && st.IsDir() {
+			ckDir = f.resume
+		}
+	}
+	if set["checkpoint-every"] && ckDir == "" {
+		return usagef("--checkpoint-every needs --checkpoint DIR")
+	}
+	ckFile := "" // where an interruption writes the checkpoint without a directory
+	if ckDir != "" {
+		if err := prepareCheckpointDir(ckDir, f.resume); err != nil {
+			return err
+		}
+	} else {
+		ckFile = strings.TrimSuffix(f.out, ".safetensors") + ".ckpt.safetensors"
+		if err := atomicfile.CheckWritable(ckFile); err != nil {
+			return usagef("%s (the checkpoint written on interruption) is not writable: %v", ckFile, err)
 		}
 	}
 	eng, err := f.engine()
@@ -93,57 +187,120 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	trainSet, valSet, err := loadTrainVal(f.dataSpec, f.val, f.valFrac, opt)
+	// Signals: the first cancels training (the current step finishes, then
+	// the checkpoint and the model are written); the second exits at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var sigCode atomic.Int32
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case s := <-sigs:
+			sigCode.Store(int32(signalStatus(s)))
+			cancel()
+			fmt.Fprintf(stderr, "\nboltz train: %v: finishing the current minibatch, then saving (%v again stops at once)\n", s, s)
+		case <-finished:
+			return
+		}
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(stderr, "boltz train: %v again: stopping at once (files are written atomically: none is half-written)\n", s)
+			exitNow(signalStatus(s))
+		case <-finished:
+		}
+	}()
+
+	train, val, closeData, err := loadDatasets(f.dataSpec, f.val, f.valFrac, opt, f.mmap)
 	if err != nil {
 		return err
 	}
-	V := trainSet.X.Cols
-	if f.batch > trainSet.X.Rows {
-		return usagef("--batch %d is larger than the %d training rows", f.batch, trainSet.X.Rows)
+	defer closeData()
+	V := train.src.Cols()
+	if f.batch > train.src.Rows() {
+		return usagef("--batch %d is larger than the %d training rows", f.batch, train.src.Rows())
 	}
-	if valSet != nil && valSet.X.Cols != V {
-		return fmt.Errorf("validation data has %d columns, training data %d", valSet.X.Cols, V)
+	if val != nil && val.src.Cols() != V {
+		return fmt.Errorf("validation data has %d columns, training data %d", val.src.Cols(), V)
 	}
-	m, err := engine.NewRBM(V, f.hidden, f.sigma, f.seed)
+	fingerprint, err := engine.DataFingerprint(train.src)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
-	m.SetEngine(eng)
-	if f.vbias == "data" {
-		if err := m.InitVisibleBias(trainSet.X.Data); err != nil {
-			return err
+	var tr *engine.Trainer
+	var m *engine.RBM
+	if ck != nil {
+		if got := ck.Meta["data_fingerprint"]; got != fingerprint {
+			return usagef("--resume: the training data differ from the checkpoint's (%s, want %s)", fingerprint, got)
 		}
-	}
-	tr, err := engine.NewTrainer(m, cfg)
-	if err != nil {
-		return usageError{err}
+		ck.Config.Epochs = cfg.Epochs
+		if tr, err = ck.Resume(eng); err != nil {
+			return usageError{err}
+		}
+		m = tr.Model()
+	} else {
+		if m, err = engine.NewRBM(V, f.hidden, f.sigma, f.seed); err != nil {
+			return usageError{err}
+		}
+		m.SetEngine(eng)
+		if f.vbias == "data" {
+			if err := m.InitVisibleBiasRows(train.src); err != nil {
+				return err
+			}
+		}
+		if tr, err = engine.NewTrainer(m, cfg); err != nil {
+			return usageError{err}
+		}
 	}
 
 	var metricsOut *os.File
 	if f.metrics != "" {
-		if metricsOut, err = os.Create(f.metrics); err != nil {
+		flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+		if ck != nil {
+			flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+		}
+		if metricsOut, err = os.OpenFile(f.metrics, flags, 0o644); err != nil {
 			return err
 		}
 		defer metricsOut.Close()
 	}
 	nval := 0
-	if valSet != nil {
-		nval = valSet.X.Rows
+	if val != nil {
+		nval = val.src.Rows()
 	}
-	fmt.Fprintf(stderr, "training %d×%d RBM on %s (%d rows, %d validation), kernel %s, %d workers, CD-%d%s\n",
-		V, f.hidden, trainSet.Name, trainSet.X.Rows, nval, eng.Kernel().Name(), eng.Workers(), f.k, map[bool]string{true: " persistent"}[f.pcd])
+	how := ""
+	if train.mapped {
+		how = ", memory-mapped"
+	}
+	fmt.Fprintf(stderr, "training %d×%d RBM on %s (%d rows%s, %d validation), kernel %s, %d workers, CD-%d%s\n",
+		V, f.hidden, train.name, train.src.Rows(), how, nval, eng.Kernel().Name(), eng.Workers(), f.k, map[bool]string{true: " persistent"}[f.pcd])
+	if ck != nil {
+		fmt.Fprintf(stderr, "resuming from %s: epoch %d, minibatch %d, step %d\n", ckFrom, ck.Epoch+1, ck.Batch, ck.Step)
+	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	var sig os.Signal
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		if s, ok := <-sigs; ok {
-			sig = s
+	// The checkpoint metadata: what --resume needs to check and rebuild.
+	cliFlags := map[string]string{"epochs": strconv.Itoa(f.epochs)}
+	for _, name := range resumeFlags {
+		cliFlags[name] = fs.Lookup(name).Value.String()
+	}
+	cliJSON, _ := json.Marshal(cliFlags)
+	ckMeta := map[string]string{"cli_flags": string(cliJSON), "data_fingerprint": fingerprint,
+		"kernel": eng.Kernel().Name(), "data": train.name}
+	lastCk := ""
+	save := func(tr *engine.Trainer) error {
+		p, err := engine.SaveCheckpointDir(ckDir, tr, ckMeta, 2)
+		if errors.Is(err, engine.ErrDiverged) {
+			return err
 		}
-	}()
+		if err != nil {
+			return fmt.Errorf("writing a checkpoint: %w", err)
+		}
+		lastCk = p
+		return nil
+	}
 
 	prog := newProgress(stderr, f.quiet, f.epochs)
 	fitOpt := engine.FitOptions{
@@ -160,32 +317,274 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			return nil
 		},
 	}
-	if valSet != nil {
-		fitOpt.Val = valSet.X.Data
+	if ckDir != "" {
+		fitOpt.Checkpoint, fitOpt.Every = save, every
+	}
+	if val != nil {
+		fitOpt.ValRows = val.src
+	}
+	if ctx.Err() != nil {
+		return exitCode{int(sigCode.Load()), errors.New("interrupted before training started; nothing written")}
 	}
 	start := time.Now()
-	fitErr := tr.Fit(ctx, trainSet.X.Data, fitOpt)
+	fitErr := tr.FitRows(ctx, train.src, fitOpt)
 	prog.done()
-	meta := map[string]string{"config": f.metadata(cfg, trainSet.Name, tr.Epoch(), eng)}
+	meta := map[string]string{"config": f.metadata(cfg, train.name, tr.Epoch(), eng)}
 	switch {
 	case fitErr == nil:
 	case errors.Is(fitErr, context.Canceled):
+		where := ckFile
+		if ckDir != "" {
+			err = save(tr)
+			where = lastCk
+		} else {
+			err = tr.SaveCheckpoint(ckFile, ckMeta)
+		}
+		if err != nil {
+			return fmt.Errorf("interrupted, and writing the checkpoint failed: %w", err)
+		}
 		if err := m.SaveFile(f.out, meta); err != nil {
-			return fmt.Errorf("interrupted, and saving the model failed: %w", err)
+			return fmt.Errorf("interrupted; checkpoint written to %s, but writing the model failed: %w", where, err)
 		}
-		code := 130
-		if sig == syscall.SIGTERM {
-			code = 143
+		resumeArg := where
+		if ckDir != "" {
+			resumeArg = ckDir
 		}
-		return exitCode{code, fmt.Errorf("interrupted in epoch %d after %d steps; the model so far is in %s", tr.Epoch()+1, tr.Steps(), f.out)}
+		return exitCode{int(sigCode.Load()), fmt.Errorf("interrupted in epoch %d at step %d; model written to %s, checkpoint to %s; continue with: boltz train --resume %s",
+			tr.Epoch()+1, tr.Steps(), f.out, where, resumeArg)}
+	case errors.Is(fitErr, engine.ErrDiverged):
+		keep := "no checkpoint was written"
+		if ckDir != "" {
+			if files, _ := engine.CheckpointFiles(ckDir); len(files) > 0 {
+				keep = "the last good checkpoint is " + files[len(files)-1]
+			}
+		}
+		return fmt.Errorf("%w; the model was not written; %s", fitErr, keep)
 	default:
 		return fitErr
 	}
 	if err := m.SaveFile(f.out, meta); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "trained %d epochs in %.1fs; model written to %s\n", f.epochs, time.Since(start).Seconds(), f.out)
+	where := ""
+	if ckDir != "" {
+		if lastCk != filepath.Join(ckDir, engine.CheckpointName(tr.Steps())) {
+			if err := save(tr); err != nil {
+				return err
+			}
+		}
+		where = "; checkpoint " + lastCk
+	}
+	fmt.Fprintf(stderr, "trained %d epochs in %.1fs; model written to %s%s\n", f.epochs, time.Since(start).Seconds(), f.out, where)
 	return nil
+}
+
+// signalStatus is the exit status after a signal: 128 + its number.
+func signalStatus(s os.Signal) int {
+	if s == syscall.SIGTERM {
+		return 143
+	}
+	return 130
+}
+
+// adopt takes the run-shaping flags from the checkpoint ck, refusing those
+// given on the command line with other values: a resumed run must be the
+// run that was interrupted. --epochs may be raised; --kernel may differ
+// (with a warning: another kernel rounds differently).
+func (f *trainFlags) adopt(fs *flag.FlagSet, set map[string]bool, ck *engine.Checkpoint, stderr io.Writer) error {
+	var stored map[string]string
+	if err := json.Unmarshal([]byte(ck.Meta["cli_flags"]), &stored); err != nil {
+		return usagef("--resume: the checkpoint has no command-line flags (written by the library, not by boltz train?)")
+	}
+	for _, name := range resumeFlags {
+		v, ok := stored[name]
+		if !ok {
+			return usagef("--resume: the checkpoint lacks the flag --%s", name)
+		}
+		fl := fs.Lookup(name)
+		if set[name] {
+			if fl.Value.String() != v {
+				return usagef("--%s %s differs from the checkpoint's %s: a resumed run keeps the flags it started with", name, fl.Value.String(), v)
+			}
+			continue
+		}
+		if err := fs.Set(name, v); err != nil {
+			return usagef("--resume: the checkpoint's --%s %q: %v", name, v, err)
+		}
+	}
+	if set["epochs"] {
+		if f.epochs < ck.Epoch || f.epochs == ck.Epoch && ck.Batch > 0 {
+			return usagef("--epochs %d: the checkpoint has already trained %d epochs", f.epochs, ck.Epoch)
+		}
+	} else if err := fs.Set("epochs", stored["epochs"]); err != nil {
+		return usagef("--resume: the checkpoint's --epochs %q: %v", stored["epochs"], err)
+	}
+	if k := ck.Meta["kernel"]; k != "" {
+		if !set["kernel"] {
+			f.kernel = k
+		} else if f.kernel != k {
+			fmt.Fprintf(stderr, "boltz train: warning: resuming with kernel %s, the checkpoint was trained with %s: the model will not be bitwise identical to an uninterrupted run\n", f.kernel, k)
+		}
+	}
+	return nil
+}
+
+// parseEvery parses --checkpoint-every: N or Nepochs, Nsteps, or a duration.
+func parseEvery(s string) (engine.Every, error) {
+	bad := usagef("--checkpoint-every %q: want N (epochs), Nsteps or a duration such as 10m", s)
+	s = strings.TrimSpace(s)
+	num := func(t string) (int, bool) {
+		n, err := strconv.Atoi(t)
+		return n, err == nil && n >= 1
+	}
+	if n, ok := num(s); ok {
+		return engine.Every{Epochs: n}, nil
+	}
+	for _, suf := range []string{"epochs", "epoch"} {
+		if t, found := strings.CutSuffix(s, suf); found {
+			if n, ok := num(t); ok {
+				return engine.Every{Epochs: n}, nil
+			}
+			return engine.Every{}, bad
+		}
+	}
+	for _, suf := range []string{"steps", "step"} {
+		if t, found := strings.CutSuffix(s, suf); found {
+			if n, ok := num(t); ok {
+				return engine.Every{Steps: n}, nil
+			}
+			return engine.Every{}, bad
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return engine.Every{Interval: d}, nil
+	}
+	return engine.Every{}, bad
+}
+
+// prepareCheckpointDir makes sure dir exists, is writable and holds no
+// checkpoints of another run (those of the run being resumed from resume
+// are fine), and clears temporary files a killed writer left.
+func prepareCheckpointDir(dir, resume string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case err == nil && !st.IsDir():
+		return usagef("--checkpoint %s is not a directory", dir)
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return usagef("--checkpoint %s cannot be created: %v", dir, err)
+		}
+	case err != nil:
+		return usagef("--checkpoint %s: %v", dir, err)
+	}
+	if err := atomicfile.CheckWritable(filepath.Join(dir, engine.CheckpointName(0))); err != nil {
+		return usagef("--checkpoint %s is not writable: %v", dir, err)
+	}
+	files, err := engine.CheckpointFiles(dir)
+	if err != nil {
+		return usagef("--checkpoint %s: %v", dir, err)
+	}
+	if len(files) > 0 && !sameDir(dir, resume) {
+		return usagef("--checkpoint %s already holds checkpoints (%s); continue that run with --resume %s, or choose another directory",
+			dir, filepath.Base(files[len(files)-1]), dir)
+	}
+	engine.RemoveStaleCheckpointTemps(dir)
+	return nil
+}
+
+// sameDir reports whether dir is resume, or the directory of the
+// checkpoint file resume.
+func sameDir(dir, resume string) bool {
+	if resume == "" {
+		return false
+	}
+	if st, err := os.Stat(resume); err == nil && !st.IsDir() {
+		resume = filepath.Dir(resume)
+	}
+	a, err1 := filepath.Abs(dir)
+	b, err2 := filepath.Abs(resume)
+	return err1 == nil && err2 == nil && a == b
+}
+
+// dataset is training or validation data: rows in memory or a mapped file.
+type dataset struct {
+	name   string
+	src    engine.RowSource
+	mapped bool
+}
+
+// loadDatasets loads the training data and the validation data (--val, or
+// the last valFrac of the training rows), memory-mapping uncompressed NPY
+// and IDX files as mode says. closeData unmaps them.
+func loadDatasets(spec, valPath string, valFrac float64, opt data.Options, mode string) (train, val *dataset, closeData func(), err error) {
+	var closers []func() error
+	closeData = func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	load := func(spec string) (*data.Set, *data.Mapped, error) {
+		if mode == "on" && (spec == "mnist" || spec == "mnist-test") {
+			return nil, nil, usagef("--mmap on: %s is read from gzip-compressed IDX files, which cannot be mapped", spec)
+		}
+		if mode == "off" || spec == "mnist" || spec == "mnist-test" {
+			s, err := data.Load(spec, opt)
+			return s, nil, err
+		}
+		if st, err := os.Stat(spec); err == nil && mode == "auto" && st.Size() < mmapAuto {
+			s, err := data.Load(spec, opt)
+			return s, nil, err
+		}
+		mp, err := data.Map(spec, opt)
+		switch {
+		case err == nil:
+			closers = append(closers, mp.Close)
+			return nil, mp, nil
+		case errors.Is(err, data.ErrNotMappable) && mode == "auto":
+			s, err := data.Load(spec, opt)
+			return s, nil, err
+		case errors.Is(err, data.ErrNotMappable):
+			return nil, nil, usagef("--mmap on: %v", err)
+		}
+		return nil, nil, err
+	}
+	fromSet := func(s *data.Set) *dataset {
+		return &dataset{name: s.Name, src: engine.Dense(s.X.Data, s.X.Cols)}
+	}
+	fromMap := func(mp *data.Mapped) *dataset { return &dataset{name: mp.Name(), src: mp, mapped: true} }
+	s, mp, err := load(spec)
+	if err != nil {
+		return nil, nil, closeData, err
+	}
+	if valPath != "" {
+		vs, vmp, err := load(valPath)
+		if err != nil {
+			return nil, nil, closeData, err
+		}
+		if vs != nil {
+			val = fromSet(vs)
+		} else {
+			val = fromMap(vmp)
+		}
+		if s != nil {
+			return fromSet(s), val, closeData, nil
+		}
+		return fromMap(mp), val, closeData, nil
+	}
+	if s != nil {
+		t, v := s.Split(valFrac)
+		train = fromSet(t)
+		if v != nil {
+			val = fromSet(v)
+		}
+		return train, val, closeData, nil
+	}
+	t, v := mp.Split(valFrac)
+	train = fromMap(t)
+	if v != nil {
+		val = fromMap(v)
+	}
+	return train, val, closeData, nil
 }
 
 // config turns the flags into a training configuration; bad values are
@@ -242,21 +641,6 @@ func (f *trainFlags) metadata(cfg engine.Config, dataName string, epochs int, en
 		"kernel": eng.Kernel().Name(), "workers": eng.Workers(),
 	})
 	return string(b)
-}
-
-// loadTrainVal loads the training data and the validation data: --val, or
-// the last valFrac of the training rows.
-func loadTrainVal(spec, valPath string, valFrac float64, opt data.Options) (train, val *data.Set, err error) {
-	train, err = data.Load(spec, opt)
-	if err != nil {
-		return nil, nil, err
-	}
-	if valPath != "" {
-		val, err = data.Load(valPath, opt)
-		return train, val, err
-	}
-	train, val = train.Split(valFrac)
-	return train, val, nil
 }
 
 type metricsJSON struct {

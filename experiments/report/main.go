@@ -111,10 +111,10 @@ func report(dir string) error {
 			hid = append(hid, r)
 		}
 	}
-	if err := compare(filepath.Join(dir, "cdk.png"), "100 hidden units, CD-k: reconstruction cross-entropy", cdk, func(r *run) string { return fmt.Sprintf("CD-%d", r.k) }); err != nil {
+	if err := compare(filepath.Join(dir, "cdk.png"), "100 hidden units, CD-k: reconstruction CE", cdk, func(r *run) string { return fmt.Sprintf("CD-%d", r.k) }); err != nil {
 		return err
 	}
-	if err := compare(filepath.Join(dir, "hidden.png"), "CD-1: reconstruction cross-entropy by hidden units", hid, func(r *run) string { return fmt.Sprintf("%d hidden", r.hidden) }); err != nil {
+	if err := compare(filepath.Join(dir, "hidden.png"), "CD-1 by hidden units: reconstruction CE", hid, func(r *run) string { return fmt.Sprintf("%d hidden", r.hidden) }); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "results.md"), []byte(table(runs)), 0o644)
@@ -136,15 +136,15 @@ func compare(path, title string, runs []*run, label func(*run) string) error {
 	}
 	var s []viz.Series
 	for i, r := range runs {
-		tr := viz.Series{Name: label(r) + " train", Color: i + 1}
-		va := viz.Series{Name: label(r) + " validation", Dashed: true, Color: i + 1}
+		tr := viz.Series{Name: label(r), Color: i + 1}
+		va := viz.Series{Dashed: true, Color: i + 1}
 		for _, e := range r.epochs {
 			tr.X, tr.Y = append(tr.X, float64(e.Epoch)), append(tr.Y, e.TrainCE)
 			va.X, va.Y = append(va.X, float64(e.Epoch)), append(va.Y, orNaN(e.ValCE))
 		}
 		s = append(s, tr, va)
 	}
-	return viz.PlotSeries(path, title, "epoch", "nats per image", s)
+	return viz.PlotSeries(path, title+" (solid: train, dashed: validation)", "epoch", "nats per image", s)
 }
 
 func table(runs []*run) string {

@@ -38,7 +38,8 @@
 // variant, the column edge and the block it falls in, so a GEMM driver's
 // result does not depend on how it tiles or splits the output.
 //
-// Epilogues (one TEXT each, all three with α and β):
+// Epilogues (one TEXT each, all three with α and β; α = 1 skips the
+// multiplication, which changes no bit):
 //
 //	gemmKernelAVX2:  x = α·acc; if β ≠ 0 { x = β·C + x }; C = x   (β = 0: C is never read)
 //	gemmSigmoidAVX2: same x, then C = Sigmoid1(x + bias[j])       (rr2-p5, as asm/sigmoid.go)
@@ -583,7 +584,11 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 		CMPQ(nrem, U8(nr*P))
 	}
 
-	Comment("x = α·acc")
+	Comment("x = α·acc (skipped when α = 1)")
+	at := GP32()
+	MOVL(paramAddr("alpha"), at)
+	CMPL(at, U32(math.Float32bits(1)))
+	JE(LabelRef(l("alpha1")))
 	al := YMM()
 	VBROADCASTSS(paramAddr("alpha"), al)
 	for i := range MR {
@@ -591,6 +596,7 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 			VMULPS(al, acc[i][h], acc[i][h])
 		}
 	}
+	Label(l("alpha1"))
 	Comment("β ≠ 0: x = β·C + x (β = 0: C is not read)")
 	bt := GP32()
 	MOVL(paramAddr("beta"), bt)
