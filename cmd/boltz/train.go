@@ -63,6 +63,9 @@ type trainFlags struct {
 	sparsity, sparsityCost             float64
 	monitor                            int
 	checkpoint, every, resume, mmap    string
+	plot                               string
+	pll                                bool
+	logzEvery, aisRuns, aisBetas       int
 }
 
 // resumeFlags are the flags that shape a run: --resume takes them from the
@@ -100,6 +103,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.metrics, "metrics", "", "write the per-epoch metrics as JSON Lines to this file (appended to with --resume)")
 	fs.IntVar(&f.monitor, "monitor-rows", 5000, "rows of training and validation data the epoch metrics use (0: all)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.StringVar(&f.plot, "plot", "", "draw the learning curves (reconstruction cross-entropy and free energy, train and validation) to this PNG after every epoch")
+	fs.BoolVar(&f.pll, "pll", false, "also monitor the pseudo-log-likelihood (scikit-learn's definition: one random unit flipped per row, times V; it scales with V) of the validation rows (training rows without validation)")
+	fs.IntVar(&f.logzEvery, "logz-every", 0, "every N epochs, estimate log Z with AIS and report the mean log-likelihood of the monitored validation rows (0: never)")
+	fs.IntVar(&f.aisRuns, "ais-runs", engine.DefaultAISRuns, "AIS runs of --logz-every")
+	fs.IntVar(&f.aisBetas, "ais-betas", 0, "AIS temperatures of --logz-every (0: the default schedule of 14,503)")
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "directory for checkpoints (created if missing; must not hold another run's): model, velocities, chains, position, configuration, written atomically; the newest two are kept")
 	fs.StringVar(&f.every, "checkpoint-every", "1", "when to checkpoint into --checkpoint: N (epochs), Nsteps, or a duration such as 10m")
 	fs.StringVar(&f.resume, "resume", "", "continue the run saved in this checkpoint directory (its newest valid checkpoint) or checkpoint file")
@@ -156,6 +164,14 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if err := atomicfile.CheckWritable(f.metrics); err != nil {
 			return usagef("--metrics %s is not writable: %v", f.metrics, err)
 		}
+	}
+	if f.plot != "" {
+		if err := atomicfile.CheckWritable(f.plot); err != nil {
+			return usagef("--plot %s is not writable: %v", f.plot, err)
+		}
+	}
+	if f.logzEvery < 0 || f.aisRuns < 2 || f.aisBetas < 0 || (f.aisBetas > 0 && f.aisBetas < 2) {
+		return usagef("--logz-every %d, --ais-runs %d, --ais-betas %d: need N ≥ 0, at least 2 runs, 0 or at least 2 temperatures", f.logzEvery, f.aisRuns, f.aisBetas)
 	}
 	ckDir := f.checkpoint
 	if ckDir == "" && ck != nil {
@@ -303,13 +319,21 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 
 	prog := newProgress(stderr, f.quiet, f.epochs)
+	mon, err := newMonitors(ctx, &f, m, train, val)
+	if err != nil {
+		return err
+	}
 	fitOpt := engine.FitOptions{
 		OnBatch: prog.batch,
 		OnEpoch: func(me engine.EpochMetrics) error {
 			prog.done()
-			fmt.Fprintln(stderr, formatMetrics(me, f.epochs))
+			extra, err := mon.epoch(me)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(stderr, formatMetrics(me, f.epochs)+extra.text())
 			if metricsOut != nil {
-				line, _ := json.Marshal(jsonMetrics(me))
+				line, _ := json.Marshal(jsonMetrics(me, extra))
 				if _, err := metricsOut.Write(append(line, '\n')); err != nil {
 					return fmt.Errorf("--metrics: %w", err)
 				}
@@ -653,10 +677,12 @@ type metricsJSON struct {
 	FEGap         *float64 `json:"free_energy_gap"`
 	Seconds       float64  `json:"seconds"`
 	SamplesPerSec float64  `json:"samples_per_second"`
+	extraMetrics
 }
 
-func jsonMetrics(m engine.EpochMetrics) metricsJSON {
-	j := metricsJSON{Epoch: m.Epoch, Steps: m.Steps, TrainCE: m.TrainCE, TrainFE: m.TrainFE, Seconds: m.Seconds, SamplesPerSec: m.SamplesPerSec}
+func jsonMetrics(m engine.EpochMetrics, extra extraMetrics) metricsJSON {
+	j := metricsJSON{Epoch: m.Epoch, Steps: m.Steps, TrainCE: m.TrainCE, TrainFE: m.TrainFE, Seconds: m.Seconds, SamplesPerSec: m.SamplesPerSec,
+		extraMetrics: extra}
 	if m.ValRows > 0 {
 		ce, fe, gap := m.ValCE, m.ValFE, m.ValFE-m.TrainFE
 		j.ValCE, j.ValFE, j.FEGap = &ce, &fe, &gap
