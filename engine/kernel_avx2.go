@@ -109,16 +109,17 @@ func (avx2) Update(w Mat, u *Update, i0, i1 int) {
 	if K > 0 {
 		// t = scaled statistics, K×M (row p = sample p, column i = unit i0+i).
 		sc.t = grow(sc.t, K*M)
+		pos, neg := u.PosScale, -u.NegScale
 		for p := 0; p < B; p++ {
 			src, dst := u.PosH.Row(p)[i0:i1], sc.t[p*M:(p+1)*M]
 			for i, x := range src {
-				dst[i] = u.PosScale * x
+				dst[i] = pos * x
 			}
 		}
 		for p := 0; p < C; p++ {
 			src, dst := u.NegH.Row(p)[i0:i1], sc.t[(B+p)*M:(B+p+1)*M]
 			for i, x := range src {
-				dst[i] = -u.NegScale * x
+				dst[i] = neg * x
 			}
 		}
 		sc.a = grow(sc.a, M*K)
@@ -143,12 +144,21 @@ func (avx2) Update(w Mat, u *Update, i0, i1 int) {
 			}
 		}
 	}
+	decay := u.Decay // a local: the stores below could alias *u for the compiler
 	for i := i0; i < i1; i++ {
-		wi, vi := w.Row(i), u.Vel.Row(i)[:len(w.Row(i))]
-		for j, x := range wi {
-			v := vi[j] - u.Decay*x
+		wi := w.Row(i)
+		vi := u.Vel.Row(i)[:len(wi)]
+		j := 0
+		for ; j+4 <= len(wi); j += 4 {
+			w4, v4 := wi[j:j+4:j+4], vi[j:j+4:j+4]
+			a0, a1, a2, a3 := v4[0]-decay*w4[0], v4[1]-decay*w4[1], v4[2]-decay*w4[2], v4[3]-decay*w4[3]
+			v4[0], v4[1], v4[2], v4[3] = a0, a1, a2, a3
+			w4[0], w4[1], w4[2], w4[3] = w4[0]+a0, w4[1]+a1, w4[2]+a2, w4[3]+a3
+		}
+		for ; j < len(wi); j++ {
+			v := vi[j] - decay*wi[j]
 			vi[j] = v
-			wi[j] = x + v
+			wi[j] += v
 		}
 	}
 }
