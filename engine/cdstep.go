@@ -90,26 +90,19 @@ func (t *Trainer) cdStep(v0 Mat) {
 		t.sparsity(ph0)
 	}
 
-	// Biases (serial: O(R·(V+H)), negligible), then the fused weight update.
+	// One parallel phase: the fused weight update over hidden-unit blocks,
+	// and with it the biases of those hidden units and of a matching share of
+	// the visible units.
 	lr := float32(cfg.LearningRate)
 	mom := t.momentum()
-	colMeanDiff(t.sumB, v0, vneg)
-	for j := range t.velB {
-		t.velB[j] = mom*t.velB[j] + lr*float32(t.sumB[j])
-		m.B[j] += t.velB[j]
-	}
-	colMeanDiff(t.sumC, ph0, ph1)
-	for i := range t.velC {
-		t.velC[i] = mom*t.velC[i] + lr*float32(t.sumC[i])
-		m.C[i] += t.velC[i]
-	}
 	t.upd = Update{PosH: ph0, PosV: v0, NegH: ph1, NegV: vneg,
 		PosScale: lr / float32(R), NegScale: lr / float32(n),
 		Momentum: mom, Decay: lr * float32(cfg.WeightDecay), Vel: t.vel}
-	p := t.up
-	p.k, p.update, p.w, p.u = t.eng.kernel, true, m.weights(), &t.upd
-	p.goOn(t.eng.pool)
-	p.update, p.u = false, nil
+	if t.updFn == nil {
+		t.updFn = t.updatePart // a method value allocates: make it once
+	}
+	t.updParts = t.eng.pool.Parts(m.Hidden, colGrain)
+	t.eng.pool.Run(m.Hidden, colGrain, t.updFn)
 	t.step++
 }
 
@@ -122,22 +115,41 @@ func hs(t *Trainer, n int, last bool, hout Mat) Mat {
 	return t.hs.RowSlice(0, n)
 }
 
-// colMeanDiff sets d[j] = mean_r a[r,j] − mean_r b[r,j], summing rows in
-// order (so the result does not depend on the worker count).
-func colMeanDiff(d []float64, a, b Mat) {
+// updatePart is part `part` of the update phase: rows [lo, hi) of W through
+// the kernel, the hidden biases [lo, hi), and the visible biases of the
+// part's share of [0, V).
+func (t *Trainer) updatePart(part, lo, hi int) {
+	u := &t.upd
+	t.eng.kernel.Update(t.m.weights(), u, lo, hi)
+	lr, mom := float32(t.cfg.LearningRate), u.Momentum
+	V := t.m.Visible
+	j0, j1 := part*V/t.updParts, (part+1)*V/t.updParts
+	biasStep(t.m.B[j0:j1], t.velB[j0:j1], t.sumB[j0:j1], u.PosV, u.NegV, j0, lr, mom)
+	biasStep(t.m.C[lo:hi], t.velC[lo:hi], t.sumC[lo:hi], u.PosH, u.NegH, lo, lr, mom)
+}
+
+// biasStep updates the biases of columns [c0, c0+len(bias)): vel = mom·vel +
+// lr·(mean_r pos[r,j] − mean_r neg[r,j]), bias += vel. The means are summed
+// over rows in order, so the result does not depend on the split.
+func biasStep(bias, vel []float32, d []float64, pos, neg Mat, c0 int, lr, mom float32) {
 	for j := range d {
 		d[j] = 0
 	}
-	sa, sb := 1/float64(a.Rows), 1/float64(b.Rows)
-	for r := 0; r < a.Rows; r++ {
-		for j, x := range a.Row(r) {
+	n := len(d)
+	sa, sb := 1/float64(pos.Rows), 1/float64(neg.Rows)
+	for r := 0; r < pos.Rows; r++ {
+		for j, x := range pos.Row(r)[c0 : c0+n] {
 			d[j] += sa * float64(x)
 		}
 	}
-	for r := 0; r < b.Rows; r++ {
-		for j, x := range b.Row(r) {
+	for r := 0; r < neg.Rows; r++ {
+		for j, x := range neg.Row(r)[c0 : c0+n] {
 			d[j] -= sb * float64(x)
 		}
+	}
+	for j := range vel {
+		vel[j] = mom*vel[j] + lr*float32(d[j])
+		bias[j] += vel[j]
 	}
 }
 

@@ -128,6 +128,8 @@ type Trainer struct {
 	batch    int // the next minibatch of the epoch in progress
 	sumB     []float64
 	sumC     []float64
+	updFn    func(part, lo, hi int) // t.updatePart, made once
+	updParts int                    // parts of the current update phase
 }
 
 // NewTrainer prepares to train m with cfg on the model's engine.
