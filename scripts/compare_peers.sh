@@ -28,9 +28,9 @@ for r in $(seq "$rounds"); do
   python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["seconds"])' "$work/m.jsonl" >>"$work/boltz.txt"
   "$peer_script" --hidden "$hidden" --batch "$batch" --epochs 1 --threads "$threads" --peers "$peers" --json >>"$work/peers.jsonl"
 done
-python3 - "$work" "$threads" <<'PY'
+python3 - "$work" "$threads" "$hidden" "$batch" <<'PY'
 import json, statistics, sys, platform
-work, threads = sys.argv[1], sys.argv[2]
+work, threads, hidden, batch = sys.argv[1:5]
 boltz = [float(x) for x in open(work + "/boltz.txt")]
 runs = {}
 for line in open(work + "/peers.jsonl"):
@@ -38,7 +38,7 @@ for line in open(work + "/peers.jsonl"):
         if "seconds_per_epoch" in v:
             runs.setdefault(k, []).append(v["seconds_per_epoch"])
 b = statistics.median(boltz)
-print(f"threads={threads}, {len(boltz)} alternating rounds, median seconds per CD-1 epoch (V=784 H=500 B=100):")
+print(f"threads={threads}, {len(boltz)} alternating rounds, median seconds per CD-1 epoch (V=784 H={hidden} B={batch}):")
 print(f"  boltz    {b:7.3f} s   runs {', '.join('%.3f' % x for x in boltz)}")
 for k, v in runs.items():
     m = statistics.median(v)
