@@ -93,16 +93,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	eng, err := f.engine()
+	m, _, eng, err := f.loadModel(f.modelPath)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	m, _, err := engine.LoadFile(f.modelPath)
-	if err != nil {
-		return err
-	}
-	m.SetEngine(eng)
 	if f.logz == "exact" && min(m.Visible, m.Hidden) > f.maxBits {
 		return usagef("--logz exact: the model has min(V,H) = %d > --logz-max-bits %d (2^%d states); use --logz ais", min(m.Visible, m.Hidden), f.maxBits, min(m.Visible, m.Hidden))
 	}

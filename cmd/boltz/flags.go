@@ -94,3 +94,19 @@ func (e *engineFlags) engine() (*engine.Engine, error) {
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// loadModel builds the engine the flags ask for and loads the model file
+// onto it; close the engine when done.
+func (e *engineFlags) loadModel(path string) (*engine.RBM, map[string]string, *engine.Engine, error) {
+	eng, err := e.engine()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m, meta, err := engine.LoadFile(path)
+	if err != nil {
+		eng.Close()
+		return nil, nil, nil, err
+	}
+	m.SetEngine(eng)
+	return m, meta, eng, nil
+}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/boltzgo/boltz/data"
-	"github.com/boltzgo/boltz/engine"
 	"github.com/boltzgo/boltz/rng"
 	"github.com/boltzgo/boltz/viz"
 )
@@ -62,16 +61,11 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	eng, err := ef.engine()
+	m, _, eng, err := ef.loadModel(modelPath)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	m, _, err := engine.LoadFile(modelPath)
-	if err != nil {
-		return err
-	}
-	m.SetEngine(eng)
 	gopt, err := g.options(m.Visible)
 	if err != nil {
 		return err

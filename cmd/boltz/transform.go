@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/boltzgo/boltz/data"
-	"github.com/boltzgo/boltz/engine"
 	"github.com/boltzgo/boltz/internal/atomicfile"
 )
 
@@ -44,16 +43,11 @@ func runTransform(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	eng, err := ef.engine()
+	m, _, eng, err := ef.loadModel(modelPath)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	m, _, err := engine.LoadFile(modelPath)
-	if err != nil {
-		return err
-	}
-	m.SetEngine(eng)
 	set, err := data.Load(dataSpec, opt)
 	if err != nil {
 		return err
