@@ -32,10 +32,23 @@ var ErrModelFile = errors.New("engine: bad model file")
 const maxModelBytes = 4 << 30
 
 // Save writes the model in the safetensors layout to w, with meta merged
-// into the metadata (the reserved keys above win).
+// into the metadata (the reserved keys above win). It copies the parameters
+// under the model's read lock, so it may run while a Trainer trains the
+// model: it saves the state between two steps.
 func (m *RBM) Save(w io.Writer, meta map[string]string) error {
-	if err := m.Validate(); err != nil {
+	f, err := m.file(meta)
+	if err != nil {
 		return err
+	}
+	return safetensors.Write(w, f)
+}
+
+// file is the model's safetensors content (a copy of the parameters).
+func (m *RBM) file(meta map[string]string) (*safetensors.File, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if err := m.Validate(); err != nil {
+		return nil, err
 	}
 	f := &safetensors.File{Metadata: map[string]string{}, Tensors: map[string]safetensors.Tensor{
 		"weight":       safetensors.FromFloat32([]int{m.Hidden, m.Visible}, m.W),
@@ -50,7 +63,7 @@ func (m *RBM) Save(w io.Writer, meta map[string]string) error {
 	f.Metadata["visible"] = strconv.Itoa(m.Visible)
 	f.Metadata["hidden"] = strconv.Itoa(m.Hidden)
 	f.Metadata["tensor_sha256"] = m.checksum()
-	return safetensors.Write(w, f)
+	return f, nil
 }
 
 // SaveFile writes the model to path atomically: a temporary file in the same
