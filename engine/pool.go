@@ -33,7 +33,7 @@ type Pool struct {
 const maxWorkers = 255
 
 // spinBudget is how long a worker polls for the next phase before parking.
-const spinBudget = 50 * time.Microsecond
+const spinBudget = 200 * time.Microsecond
 
 // NewPool starts a pool of n workers (GOMAXPROCS when n ≤ 0).
 func NewPool(n int) *Pool {
