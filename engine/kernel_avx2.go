@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/boltzgo/boltz/asm"
+import (
+	"github.com/boltzgo/boltz/asm"
+	"github.com/boltzgo/boltz/blocked"
+)
 
 // avx2 is the accelerated kernel: every projection and update is one GEMM
 // over packed operands through asm.GemmKernel (a 6×16 AVX2/FMA register tile
@@ -52,6 +55,10 @@ func (avx2) project(out, in, w Mat, bias []float32, act Act, s *Sample, transW b
 	if M == 0 || N == 0 {
 		return
 	}
+	if K > directMaxK {
+		projectBlocked(out, in, w, bias, act, s, transW)
+		return
+	}
 	sc := getScratch()
 	defer putScratch(sc)
 	stride := asm.GemmNR * K
@@ -81,6 +88,31 @@ func (avx2) project(out, in, w Mat, bias []float32, act Act, s *Sample, transW b
 		g.BStride = 0
 	}
 	asm.GemmKernel(&g)
+}
+
+// directMaxK is the deepest product project runs as one packed block; deeper
+// ones (V or H in the thousands) go through the cache-blocked driver, which
+// splits K into L1-sized blocks. The choice depends on K only, which no split
+// of the work changes, so results stay independent of the worker count.
+const directMaxK = 1024
+
+// projectBlocked is project through package blocked, serially (the engine
+// already runs one call per worker).
+func projectBlocked(out, in, w Mat, bias []float32, act Act, s *Sample, transW bool) {
+	M, N, K := in.Rows, out.Cols, in.Cols
+	bias = bias[:N]
+	switch {
+	case act == Linear:
+		for r := 0; r < M; r++ {
+			copy(out.Row(r), bias)
+		}
+		blocked.Sgemm(nil, false, transW, M, N, K, 1, in.Data, in.Stride, w.Data, w.Stride, 1, out.Data, out.Stride)
+	case s != nil:
+		blocked.SgemmBiasSigmoidSample(nil, false, transW, M, N, K, 1, in.Data, in.Stride, w.Data, w.Stride,
+			bias, out.Data, out.Stride, s.Dst.Data, s.Dst.Stride, s.Stream, s.Row0, s.Col0)
+	default:
+		blocked.SgemmBiasSigmoid(nil, false, transW, M, N, K, 1, in.Data, in.Stride, w.Data, w.Stride, bias, out.Data, out.Stride)
+	}
 }
 
 // Up implements Kernel.Up: out = act(x·wᵀ + c).

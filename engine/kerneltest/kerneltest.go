@@ -22,7 +22,7 @@ var Shapes = func() [][3]int {
 			}
 		}
 	}
-	return append(s, [3]int{0, 5, 5}, [3]int{4, 0, 7}, [3]int{100, 784, 64}, [3]int{12, 300, 130})
+	return append(s, [3]int{0, 5, 5}, [3]int{4, 0, 7}, [3]int{100, 784, 64}, [3]int{12, 300, 130}, [3]int{7, 1100, 40})
 }()
 
 // Run runs the conformance suite on k.
@@ -228,8 +228,14 @@ func testUpdate(t *testing.T, k engine.Kernel) {
 // as the engine's pool does, gives bitwise the same outputs and samples as
 // one call, and likewise an update split into hidden-unit ranges.
 func testSplits(t *testing.T, k engine.Kernel) {
+	for _, V := range []int{70, 1100} { // 1100: deeper than one packed block
+		testSplitsV(t, k, V)
+	}
+}
+
+func testSplitsV(t *testing.T, k engine.Kernel, V int) {
 	r := rand.New(rand.NewPCG(5, 6))
-	const R, V, H = 23, 70, 53
+	const R, H = 23, 53
 	x := padded(r, R, V, 0, unit)
 	h := padded(r, R, H, 0, binary)
 	w := padded(r, H, V, 0, normal)
