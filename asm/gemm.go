@@ -1,6 +1,10 @@
 package asm
 
-import "github.com/boltzgo/boltz/rng"
+import (
+	"math"
+
+	"github.com/boltzgo/boltz/rng"
+)
 
 // GemmMR and GemmNR are the register tile of the GEMM micro-kernels: GemmMR
 // rows of packed A times GemmNR columns of packed B.
@@ -26,6 +30,11 @@ const (
 	// GemmBiasSigmoidSample: as GemmBiasSigmoid, and then
 	// S[r,c] = 1 if rng.Uniform(Stream.Uint32(Row0+r, Col0+c)) < C[r,c], else 0.
 	GemmBiasSigmoidSample
+	// GemmUpdate: the SGD-with-momentum write-back of a weight gradient,
+	// with C the velocity and W the weights (same shape, leading dimension
+	// LDW): x = α·A·B + β·C − Decay·W; C = x; W += x. The velocity and the
+	// weights are read and written once, in the tile.
+	GemmUpdate
 )
 
 // GemmArgs describes one block of work for GemmKernel: C (M×N) from packed
@@ -62,6 +71,12 @@ type GemmArgs struct {
 	LDS        int
 	Stream     rng.Stream
 	Row0, Col0 int
+
+	// W (leading dimension LDW ≥ N) holds the weights GemmUpdate decays by
+	// Decay and moves by the new C.
+	W     []float32
+	LDW   int
+	Decay float32
 }
 
 // GemmKernel computes one block described by g with the AVX2/FMA3 assembly
@@ -71,6 +86,7 @@ type GemmArgs struct {
 //	C[r,c] = x                              (GemmAlphaBeta)
 //	C[r,c] = Sigmoid1(x + Bias[c])          (GemmBiasSigmoid, GemmBiasSigmoidSample)
 //	S[r,c] = Uniform(Stream.Uint32(Row0+r, Col0+c)) < C[r,c] ? 1 : 0  (GemmBiasSigmoidSample)
+//	x -= Decay·W[r,c]; C[r,c] = x; W[r,c] += x                        (GemmUpdate)
 //
 // Each element of C is the float32 FMA chain over p = 0, 1, …, K-1 followed
 // by the epilogue, whatever its position in the block, so a caller may tile
@@ -98,7 +114,7 @@ func (g *GemmArgs) check(name string) bool {
 	if g.M < 0 || g.N < 0 || g.K < 0 {
 		bad("negative size")
 	}
-	if g.Epilogue > GemmBiasSigmoidSample {
+	if g.Epilogue > GemmUpdate {
 		bad("unknown epilogue")
 	}
 	if g.M == 0 || g.N == 0 {
@@ -119,7 +135,15 @@ func (g *GemmArgs) check(name string) bool {
 	if len(g.B) < (g.N-1)/GemmNR*g.BStride+GemmNR*g.K {
 		bad("B too short")
 	}
-	if g.Epilogue != GemmAlphaBeta && len(g.Bias) < g.N {
+	if g.Epilogue == GemmUpdate {
+		if g.LDW < g.N {
+			bad("LDW < N")
+		}
+		if len(g.W) < (g.M-1)*g.LDW+g.N {
+			bad("W too short")
+		}
+	}
+	if (g.Epilogue == GemmBiasSigmoid || g.Epilogue == GemmBiasSigmoidSample) && len(g.Bias) < g.N {
 		bad("Bias too short")
 	}
 	if g.Epilogue == GemmBiasSigmoidSample {
@@ -161,8 +185,13 @@ func gemmKernelGo(g *GemmArgs) {
 					if beta != 0 {
 						x = beta*c[j] + x
 					}
-					if g.Epilogue != GemmAlphaBeta {
+					switch g.Epilogue {
+					case GemmBiasSigmoid, GemmBiasSigmoidSample:
 						x = Sigmoid1(x + g.Bias[j0+j])
+					case GemmUpdate:
+						w := g.W[(i0+i)*g.LDW+j0+j:]
+						x = float32(math.FMA(float64(-g.Decay), float64(w[0]), float64(x)))
+						w[0] += x
 					}
 					c[j] = x
 				}

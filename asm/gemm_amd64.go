@@ -104,6 +104,40 @@ func gemmSigmoidAVX2(a []float32, b []float32, c []float32, m int, n int, k int,
 //go:noescape
 func gemmSampleAVX2(a []float32, b []float32, c []float32, m int, n int, k int, bstride int, ldc int, alpha float32, beta float32, bias []float32, s []float32, lds int, key0 uint32, key1 uint32, phase uint32, step uint32, row0 int, col0 int)
 
+// gemmUpdateAVX2 computes a block of C from packed A (panels of 6 rows, the last
+// one of m%6 rows) and packed B (panels of 16 columns, bstride elements
+// apart), looping over all the tiles of the block:
+//
+//	for i0 := 0; i0 < m; i0 += 6 {
+//		mr := min(6, m-i0)
+//		for j0 := 0; j0 < n; j0 += 16 {
+//			var acc [6][16]float32
+//			for p := range k {
+//				for i := range mr {
+//					for j := range 16 {
+//						acc[i][j] += a[i0*k+p*mr+i] * b[j0/16*bstride+p*16+j]
+//					}
+//				}
+//			}
+//			for i := range mr {
+//				for j := range min(16, n-j0) {
+//					x := alpha * acc[i][j]
+//					if beta != 0 {
+//						x = beta*c[(i0+i)*ldc+j0+j] + x
+//					}
+//					x = x - decay*w[(i0+i)*ldw+j0+j]      // one FMA
+//					c[(i0+i)*ldc+j0+j] = x
+//					w[(i0+i)*ldw+j0+j] += x
+//				}
+//			}
+//		}
+//	}
+//
+// The caller checks the lengths of the slices (see GemmKernel).
+//
+//go:noescape
+func gemmUpdateAVX2(a []float32, b []float32, c []float32, m int, n int, k int, bstride int, ldc int, alpha float32, beta float32, w []float32, ldw int, decay float32)
+
 // gemmPackT8AVX2 interleaves the first kc columns of 8 rows of src (ld
 // elements apart) into dst, 8 floats every stride elements; rows from rows
 // on (0 ≤ rows ≤ 8) read row 0 and are stored as zeros:

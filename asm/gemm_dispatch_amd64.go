@@ -75,6 +75,9 @@ func gemmKernelAccel(g *GemmArgs) {
 				st := &g.Stream
 				gemmSampleAVX2(a, b, c[j0:], mc, nc, k, g.BStride, g.LDC, g.Alpha, g.Beta, g.Bias[j0:],
 					g.S[i0*g.LDS+j0:], g.LDS, st.Key[0], st.Key[1], st.Phase, st.Step, g.Row0+i0, g.Col0+j0)
+			case GemmUpdate:
+				gemmUpdateAVX2(a, b, c[j0:], mc, nc, k, g.BStride, g.LDC, g.Alpha, g.Beta,
+					g.W[i0*g.LDW+j0:], g.LDW, g.Decay)
 			}
 		}
 	}
@@ -103,8 +106,13 @@ func gemmRaceAnnounce(g *GemmArgs) {
 		if g.Epilogue == GemmBiasSigmoidSample {
 			raceWrite(g.S[i*g.LDS : i*g.LDS+g.N])
 		}
+		if g.Epilogue == GemmUpdate {
+			w := g.W[i*g.LDW : i*g.LDW+g.N]
+			raceRead(w)
+			raceWrite(w)
+		}
 	}
-	if g.Epilogue != GemmAlphaBeta {
+	if g.Epilogue == GemmBiasSigmoid || g.Epilogue == GemmBiasSigmoidSample {
 		raceRead(g.Bias[:g.N])
 	}
 }

@@ -45,7 +45,13 @@ type gemmCase struct {
 	row0, col0  int
 	alpha, beta float32
 	ep          GemmEpilogue
+	w0, w       []float32 // GemmUpdate's W buffer (with guards): initial, after the last run
+	ldw, woff   int
+	decay       float32
 }
+
+// gemmEpilogues is the number of GemmEpilogue values.
+const gemmEpilogues = 4
 
 const gemmGuardPad = 3 // extra columns of guard after each row of C
 
@@ -84,6 +90,19 @@ func newGemmCase(r *rand.Rand, m, n, k int, ep GemmEpilogue, alpha, beta float32
 	g.stream = rng.NewStream(r.Uint64(), r.Uint64N(1000), r.Uint32N(4))
 	g.row0 = r.IntN(1000)
 	g.col0 = r.IntN(40)
+	g.ldw = n + 5
+	g.woff = g.ldw + 2
+	g.w0 = make([]float32, (m+2)*g.ldw)
+	for i := range g.w0 {
+		g.w0[i] = float32(math.NaN())
+	}
+	for i := range m {
+		for j := range n {
+			g.w0[g.woff+i*g.ldw+j] = float32(r.NormFloat64())
+		}
+	}
+	g.decay = r.Float32() * 0.1
+	g.w = append([]float32(nil), g.w0...)
 	return g
 }
 
@@ -95,9 +114,11 @@ func gemmRandSlice(r *rand.Rand, n int) []float32 {
 	return s
 }
 
-// run runs impl on a copy of the case's C and returns the C buffer and S.
+// run runs impl on a copy of the case's C (and W, left in g.w) and returns
+// the C buffer and S.
 func (g *gemmCase) run(impl func(*GemmArgs)) (c, s []float32) {
 	c = append([]float32(nil), g.c0...)
+	g.w = append(g.w[:0], g.w0...)
 	s = make([]float32, max(g.m*g.lds, 1)+1)
 	for i := range s {
 		s[i] = -1
@@ -114,6 +135,7 @@ func (g *gemmCase) args(c, s []float32) *GemmArgs {
 		Alpha: g.alpha, Beta: g.beta, Epilogue: g.ep,
 		Bias: g.bias, S: s, LDS: g.lds,
 		Stream: g.stream, Row0: g.row0, Col0: g.col0,
+		W: g.w[g.woff:], LDW: g.ldw, Decay: g.decay,
 	}
 }
 
@@ -133,8 +155,12 @@ func (g *gemmCase) ref(i, j int) (ref, tol float64) {
 		e += math.Abs(float64(g.beta) * c)
 	}
 	tol = 2 * float64(g.k+3) * 0x1p-23 * e
-	if g.ep == GemmAlphaBeta {
+	switch g.ep {
+	case GemmAlphaBeta:
 		return x, tol
+	case GemmUpdate:
+		d := float64(g.decay) * float64(g.w0[g.woff+i*g.ldw+j])
+		return x - d, tol + 0x1p-23*(math.Abs(d)+math.Abs(x-d))
 	}
 	x += float64(g.bias[j])
 	tol += 0x1p-23 * math.Abs(x)
@@ -163,6 +189,18 @@ func (g *gemmCase) check(t *testing.T, name string, c, s []float32) {
 		ref, tol := g.ref(i, j)
 		if d := math.Abs(float64(v) - ref); !(d <= tol) {
 			t.Fatalf("%s %s: C[%d,%d] = %g, want %g ± %g", name, g, i, j, v, ref, tol)
+		}
+	}
+	// W: GemmUpdate adds the new C to it, one float32 addition an element;
+	// nothing else changes (the guards and every other epilogue's W).
+	for idx, v := range g.w {
+		want := g.w0[idx]
+		r := idx - g.woff
+		if i, j := r/g.ldw, r%g.ldw; g.ep == GemmUpdate && r >= 0 && i < g.m && j < g.n {
+			want += c[g.off+i*g.ldc+j]
+		}
+		if math.Float32bits(v) != math.Float32bits(want) {
+			t.Fatalf("%s %s: W[%d] = %g, want %g", name, g, idx, v, want)
 		}
 	}
 	for idx, v := range s {
@@ -210,9 +248,9 @@ func TestGemmKernelShapes(t *testing.T) {
 				if k > 40 && (m+nn)%5 != 0 {
 					continue
 				}
-				ep := GemmEpilogue(n % 3)
+				ep := GemmEpilogue(n % gemmEpilogues)
 				alpha := []float32{1, 0.7, -1.5}[n%3]
-				beta := []float32{0, 1, 0.7, 0}[n%4]
+				beta := []float32{0, 1, 0.7, 0}[n/gemmEpilogues%4]
 				n++
 				g := newGemmCase(r, m, nn, k, ep, alpha, beta, 0)
 				if beta == 0 && n%8 == 0 {
@@ -274,10 +312,12 @@ func TestGemmKernelSplit(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for iter := range 60 {
 		m, n, k := 1+r.IntN(30), 1+r.IntN(80), r.IntN(50)
-		ep := GemmEpilogue(iter % 3)
-		g := newGemmCase(r, m, n, k, ep, 0.9, float32(iter%2), 0)
+		ep := GemmEpilogue(iter % gemmEpilogues)
+		g := newGemmCase(r, m, n, k, ep, 0.9, float32(iter/gemmEpilogues%2), 0)
 		for _, impl := range gemmImpls() {
 			c, s := g.run(impl.run)
+			w := append([]float32(nil), g.w...)
+			w2 := append([]float32(nil), g.w0...)
 			c2 := append([]float32(nil), g.c0...)
 			s2 := make([]float32, len(s))
 			for i := range s2 {
@@ -300,6 +340,7 @@ func TestGemmKernelSplit(t *testing.T) {
 					ga.C = c2[g.off+rr[0]*g.ldc+cc[0]:]
 					ga.Bias = g.bias[cc[0]:]
 					ga.S = s2[rr[0]*g.lds+cc[0]:]
+					ga.W = w2[g.woff+rr[0]*g.ldw+cc[0]:]
 					ga.Row0, ga.Col0 = g.row0+rr[0], g.col0+cc[0]
 					impl.run(ga)
 				}
@@ -314,6 +355,11 @@ func TestGemmKernelSplit(t *testing.T) {
 					t.Fatalf("%s %s split at %d,%d: S[%d] = %g, one call %g", impl.name, g, i1, j1, i, s2[i], s[i])
 				}
 			}
+			for i := range w {
+				if math.Float32bits(w[i]) != math.Float32bits(w2[i]) {
+					t.Fatalf("%s %s split at %d,%d: W[%d] = %g, one call %g", impl.name, g, i1, j1, i, w2[i], w[i])
+				}
+			}
 		}
 	}
 }
@@ -325,21 +371,30 @@ func TestGemmKernelChunks(t *testing.T) {
 		t.Skip("no assembly")
 	}
 	r := rand.New(rand.NewPCG(7, 8))
-	g := newGemmCase(r, 37, 70, 33, GemmBiasSigmoidSample, 1, 0.5, 0)
-	g.col0 = 5
-	c, s := g.run(gemmKernelAccel)
 	defer func(v int) { gemmChunkFlops = v }(gemmChunkFlops)
-	for _, f := range []int{1, 2 * GemmMR * GemmNR * 33 * 3, 20000} {
-		gemmChunkFlops = f
-		c2, s2 := g.run(gemmKernelAccel)
-		for i := range c {
-			if math.Float32bits(c[i]) != math.Float32bits(c2[i]) {
-				t.Fatalf("chunk %d: C[%d] = %g, want %g", f, i, c2[i], c[i])
+	for _, ep := range []GemmEpilogue{GemmBiasSigmoidSample, GemmUpdate} {
+		gemmChunkFlops = 1 << 25
+		g := newGemmCase(r, 37, 70, 33, ep, 1, 0.5, 0)
+		g.col0 = 5
+		c, s := g.run(gemmKernelAccel)
+		w := append([]float32(nil), g.w...)
+		for _, f := range []int{1, 2 * GemmMR * GemmNR * 33 * 3, 20000} {
+			gemmChunkFlops = f
+			c2, s2 := g.run(gemmKernelAccel)
+			for i := range c {
+				if math.Float32bits(c[i]) != math.Float32bits(c2[i]) {
+					t.Fatalf("ep %d chunk %d: C[%d] = %g, want %g", ep, f, i, c2[i], c[i])
+				}
 			}
-		}
-		for i := range s {
-			if s[i] != s2[i] {
-				t.Fatalf("chunk %d: S[%d] = %g, want %g", f, i, s2[i], s[i])
+			for i := range w {
+				if math.Float32bits(w[i]) != math.Float32bits(g.w[i]) {
+					t.Fatalf("ep %d chunk %d: W[%d] = %g, want %g", ep, f, i, g.w[i], w[i])
+				}
+			}
+			for i := range s {
+				if s[i] != s2[i] {
+					t.Fatalf("ep %d chunk %d: S[%d] = %g, want %g", ep, f, i, s2[i], s[i])
+				}
 			}
 		}
 	}
@@ -381,6 +436,48 @@ func TestGemmKernelSpecial(t *testing.T) {
 							if ep == GemmAlphaBeta || math.Abs(float64(got-want)) > 4*gemmULP(float64(want)) {
 								t.Errorf("%s ep=%d m=%d: x=%g: got %g, want %g", impl.name, ep, m, x, got, want)
 							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmKernelSpecialUpdate checks GemmUpdate on special values: NaN and
+// Inf in the product or in W propagate into the velocity and W as the
+// formulas say, and β = 0 overwrites a NaN velocity.
+func TestGemmKernelSpecialUpdate(t *testing.T) {
+	inf := float32(math.Inf(1))
+	nan := float32(math.NaN())
+	vals := []float32{0, 1, -1, 3e38, -3e38, inf, -inf, nan, 1e-40}
+	n := len(vals)
+	for m := 1; m <= 6; m++ {
+		a := make([]float32, m)
+		for i := range a {
+			a[i] = 1
+		}
+		pb := make([]float32, GemmPackedBLen(1, n, GemmNR))
+		GemmPackBGeneric(pb, false, vals, n, 1, n, GemmNR)
+		for _, impl := range gemmImpls() {
+			for _, wv := range vals {
+				c := make([]float32, m*n)
+				w := make([]float32, m*n)
+				for i := range c {
+					c[i], w[i] = nan, wv
+				}
+				const decay = 0.5
+				impl.run(&GemmArgs{M: m, N: n, K: 1, A: a, B: pb, BStride: GemmNR, C: c, LDC: n,
+					Alpha: 1, Beta: 0, Epilogue: GemmUpdate, W: w, LDW: n, Decay: decay})
+				for i := range m {
+					for j, x := range vals {
+						vel := x - decay*wv // exact product: one rounding as in the FMA
+						same := func(got, want float32) bool { return got == want || got != got && want != want }
+						if got := c[i*n+j]; !same(got, vel) {
+							t.Errorf("%s m=%d x=%g W=%g: vel %g, want %g", impl.name, m, x, wv, got, vel)
+						}
+						if got, want := w[i*n+j], wv+c[i*n+j]; !same(got, want) {
+							t.Errorf("%s m=%d x=%g W=%g: W %g, want %g", impl.name, m, x, wv, got, want)
 						}
 					}
 				}
@@ -494,7 +591,9 @@ func TestGemmKernelPanics(t *testing.T) {
 		func(g *GemmArgs) { g.Bias = g.Bias[:16] },
 		func(g *GemmArgs) { g.LDS = 16 },
 		func(g *GemmArgs) { g.S = g.S[:7*17-1] },
-		func(g *GemmArgs) { g.Epilogue = 3 },
+		func(g *GemmArgs) { g.Epilogue = gemmEpilogues },
+		func(g *GemmArgs) { g.Epilogue, g.W, g.LDW = GemmUpdate, make([]float32, 6*20+17), 16 },
+		func(g *GemmArgs) { g.Epilogue, g.W, g.LDW = GemmUpdate, make([]float32, 6*20+16), 20 },
 	} {
 		g := ok()
 		f(&g)
@@ -532,10 +631,20 @@ func FuzzGemmKernel(f *testing.F) {
 			t.Skip("no assembly")
 		}
 		r := rand.New(rand.NewPCG(seed, 99))
-		g := newGemmCase(r, int(m%40), int(n%70), int(k%70), GemmEpilogue(ep%3), alpha, beta, 0)
+		g := newGemmCase(r, int(m%40), int(n%70), int(k%70), GemmEpilogue(ep%gemmEpilogues), alpha, beta, 0)
 		g.col0 = int(col0)
 		c1, s1 := g.run(gemmKernelGo)
+		w1 := append([]float32(nil), g.w...)
 		c2, s2 := g.run(gemmKernelAccel)
+		for i := range w1 { // W moves by each implementation's own C
+			want := g.w0[i]
+			if ri := i - g.woff; g.ep == GemmUpdate && ri >= 0 && ri/g.ldw < g.m && ri%g.ldw < g.n {
+				want += c2[g.off+ri/g.ldw*g.ldc+ri%g.ldw]
+			}
+			if math.Float32bits(g.w[i]) != math.Float32bits(want) {
+				t.Fatalf("%s: W[%d]: avx2 %g, want %g (go %g)", g, i, g.w[i], want, w1[i])
+			}
+		}
 		for i := range c1 {
 			x, y := c1[i], c2[i]
 			if x != x || y != y {

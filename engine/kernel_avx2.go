@@ -126,9 +126,13 @@ func (k avx2) Down(out, h, w Mat, b []float32, act Act, s *Sample) {
 }
 
 // Update implements Kernel.Update as one GEMM with K = B + C over the
-// concatenated statistics: vel[i0:i1] = Momentum·vel + [PosScale·PosH;
-// −NegScale·NegH]ᵀ·[PosV; NegV] in the kernel's write-back (α = 1,
-// β = Momentum), then vel −= Decay·W and W += vel in one pass.
+// concatenated statistics, A = [PosScale·PosH; −NegScale·NegH]ᵀ (scaled
+// while packing) and B = [PosV; NegV], whose write-back (asm.GemmUpdate)
+// applies the whole step to each tile in registers:
+//
+//	vel = Momentum·vel + g − Decay·W;  W += vel
+//
+// so the gradient is never stored and W and vel are read and written once.
 func (avx2) Update(w Mat, u *Update, i0, i1 int) {
 	M, V := i1-i0, w.Cols
 	B, C := u.PosH.Rows, u.NegH.Rows
@@ -138,59 +142,38 @@ func (avx2) Update(w Mat, u *Update, i0, i1 int) {
 	}
 	sc := getScratch()
 	defer putScratch(sc)
-	if K > 0 {
-		// t = scaled statistics, K×M (row p = sample p, column i = unit i0+i).
-		sc.t = grow(sc.t, K*M)
-		pos, neg := u.PosScale, -u.NegScale
-		for p := 0; p < B; p++ {
-			src, dst := u.PosH.Row(p)[i0:i1], sc.t[p*M:(p+1)*M]
-			for i, x := range src {
-				dst[i] = pos * x
-			}
-		}
-		for p := 0; p < C; p++ {
-			src, dst := u.NegH.Row(p)[i0:i1], sc.t[(B+p)*M:(B+p+1)*M]
-			for i, x := range src {
-				dst[i] = neg * x
-			}
-		}
-		sc.a = grow(sc.a, M*K)
-		asm.GemmPackA(sc.a, true, sc.t, M, M, K)
-		stride := asm.GemmNR * K
-		sc.b = grow(sc.b, asm.GemmPackedBLen(K, V, stride))
-		if B > 0 {
-			asm.GemmPackB(sc.b, false, u.PosV.Data, u.PosV.Stride, B, V, stride)
-		}
-		if C > 0 {
-			asm.GemmPackB(sc.b[B*asm.GemmNR:], false, u.NegV.Data, u.NegV.Stride, C, V, stride)
-		}
-		g := asm.GemmArgs{M: M, N: V, K: K, A: sc.a, B: sc.b, BStride: stride,
-			C: u.Vel.Data[i0*u.Vel.Stride:], LDC: u.Vel.Stride, Alpha: 1, Beta: u.Momentum,
-			Epilogue: asm.GemmAlphaBeta}
-		asm.GemmKernel(&g)
-	} else {
-		for i := i0; i < i1; i++ {
-			vi := u.Vel.Row(i)
-			for j := range vi {
-				vi[j] *= u.Momentum
-			}
-		}
+	sc.a = grow(sc.a, M*K)
+	packStatsA(sc.a, u.PosH, u.PosScale, 0, K, i0, i1)
+	packStatsA(sc.a, u.NegH, -u.NegScale, B, K, i0, i1)
+	stride := asm.GemmNR * K
+	sc.b = grow(sc.b, asm.GemmPackedBLen(K, V, stride))
+	if B > 0 {
+		asm.GemmPackB(sc.b, false, u.PosV.Data, u.PosV.Stride, B, V, stride)
 	}
-	decay := u.Decay // a local: the stores below could alias *u for the compiler
-	for i := i0; i < i1; i++ {
-		wi := w.Row(i)
-		vi := u.Vel.Row(i)[:len(wi)]
-		j := 0
-		for ; j+4 <= len(wi); j += 4 {
-			w4, v4 := wi[j:j+4:j+4], vi[j:j+4:j+4]
-			a0, a1, a2, a3 := v4[0]-decay*w4[0], v4[1]-decay*w4[1], v4[2]-decay*w4[2], v4[3]-decay*w4[3]
-			v4[0], v4[1], v4[2], v4[3] = a0, a1, a2, a3
-			w4[0], w4[1], w4[2], w4[3] = w4[0]+a0, w4[1]+a1, w4[2]+a2, w4[3]+a3
-		}
-		for ; j < len(wi); j++ {
-			v := vi[j] - decay*wi[j]
-			vi[j] = v
-			wi[j] += v
+	if C > 0 {
+		asm.GemmPackB(sc.b[B*asm.GemmNR:], false, u.NegV.Data, u.NegV.Stride, C, V, stride)
+	}
+	g := asm.GemmArgs{M: M, N: V, K: K, A: sc.a, B: sc.b, BStride: stride,
+		C: u.Vel.Data[i0*u.Vel.Stride:], LDC: u.Vel.Stride, Alpha: 1, Beta: u.Momentum,
+		Epilogue: asm.GemmUpdate, W: w.Data[i0*w.Stride:], LDW: w.Stride, Decay: u.Decay}
+	asm.GemmKernel(&g)
+}
+
+// packStatsA writes scale·h[r, i0+i] for the rows r of h (columns [i0, i1))
+// into the packed A operand dst of an (i1−i0)×K GEMM as its k = p0+r
+// (asm.GemmPackA's layout: panels of GemmMR units, k-major), in one pass
+// with the scaling.
+func packStatsA(dst []float32, h Mat, scale float32, p0, K, i0, i1 int) {
+	M := i1 - i0
+	for r := 0; r < h.Rows; r++ {
+		src := h.Row(r)[i0:i1]
+		p := p0 + r
+		for q0 := 0; q0 < M; q0 += asm.GemmMR {
+			mr := min(asm.GemmMR, M-q0)
+			d := dst[q0*K+p*mr : q0*K+p*mr+mr]
+			for i, x := range src[q0 : q0+mr] {
+				d[i] = scale * x
+			}
 		}
 	}
 }

@@ -175,7 +175,7 @@ func sameBits(a, b []float32) bool {
 
 func testUpdate(t *testing.T, k engine.Kernel) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, sh := range [][4]int{{1, 1, 1, 1}, {3, 7, 5, 2}, {17, 33, 6, 9}, {64, 100, 10, 10}, {13, 16, 1, 16}, {40, 50, 20, 0}} {
+	for _, sh := range [][4]int{{1, 1, 1, 1}, {3, 7, 5, 2}, {17, 33, 6, 9}, {64, 100, 10, 10}, {13, 16, 1, 16}, {40, 50, 20, 0}, {9, 18, 0, 3}, {5, 20, 0, 0}} {
 		H, V, B, C := sh[0], sh[1], sh[2], sh[3]
 		w := padded(r, H, V, 3, normal)
 		vel := padded(r, H, V, 1, normal)

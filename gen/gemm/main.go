@@ -97,6 +97,7 @@ const (
 	epPlain epilogue = iota
 	epSigmoid
 	epSample
+	epUpdate
 )
 
 // Philox4x32-10 constants (rng/philox.go).
@@ -183,6 +184,7 @@ func main() {
 	kernel("gemmKernelAVX2", epPlain)
 	kernel("gemmSigmoidAVX2", epSigmoid)
 	kernel("gemmSampleAVX2", epSample)
+	kernel("gemmUpdateAVX2", epUpdate)
 	packT8()
 	packRows(16)
 	packRows(6)
@@ -232,6 +234,11 @@ func kernel(name string, ep epilogue) {
 		for i := range mr {
 			st.Bernoulli(s[(i0+i)*lds:][:n], c[(i0+i)*ldc:][:n], row0+i0+i, col0)
 		}`
+	case epUpdate:
+		TEXT(name, NOSPLIT, "func("+common+", w []float32, ldw int, decay float32)")
+		store = `x = x - decay*w[(i0+i)*ldw+j0+j]      // one FMA
+					c[(i0+i)*ldc+j0+j] = x
+					w[(i0+i)*ldw+j0+j] += x`
 	}
 	doc := []string{
 		name + " computes a block of C from packed A (panels of 6 rows, the last",
@@ -260,6 +267,9 @@ func kernel(name string, ep epilogue) {
 		g.lPhase = AllocLocal(32)
 		g.lStep = AllocLocal(32)
 	}
+	if ep == epUpdate {
+		g.lWRow = AllocLocal(8)
+	}
 
 	Comment("Row-panel state lives in locals: mrem, aPanel, cRow (sRow, rowIdx).")
 	t := Load(Param("m"), GP64())
@@ -268,6 +278,10 @@ func kernel(name string, ep epilogue) {
 	MOVQ(t, g.lAPanel)
 	t = Load(Param("c").Base(), GP64())
 	MOVQ(t, g.lCRow)
+	if ep == epUpdate {
+		t = Load(Param("w").Base(), GP64())
+		MOVQ(t, g.lWRow)
+	}
 	if ep == epSample {
 		t = Load(Param("s").Base(), GP64())
 		MOVQ(t, g.lSRow)
@@ -329,6 +343,12 @@ func kernel(name string, ep epilogue) {
 	IMULQ(rows, t)
 	SHLQ(U8(2), t)
 	ADDQ(t, g.lCRow)
+	if ep == epUpdate {
+		t = Load(Param("ldw"), GP64())
+		IMULQ(rows, t)
+		SHLQ(U8(2), t)
+		ADDQ(t, g.lWRow)
+	}
 	if ep == epSample {
 		t = Load(Param("lds"), GP64())
 		IMULQ(rows, t)
@@ -360,6 +380,7 @@ type gen struct {
 	ep                            epilogue
 	lMrem, lAPanel, lCRow, lMRows Mem
 	lSRow, lRowIdx                Mem
+	lWRow                         Mem // epUpdate: the W row of the row panel
 	lLaneAdd, lLaneWord           Mem
 	lKey0, lKey1, lPhase, lStep   Mem // the scalars broadcast to 8 lanes
 }
@@ -630,6 +651,10 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 	}
 
 	Label(l("noC"))
+	if g.ep == epUpdate {
+		g.updateStore(MR, H, acc, colOff, cAddr, full, masks, mask, l)
+		return
+	}
 	full()
 	JL(LabelRef(l("sMasked")))
 	biasBase := GP64()
@@ -680,6 +705,66 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 			} else {
 				VMOVUPS(x, cAddr(i, h))
 			}
+		}
+	}
+	JMP(LabelRef(l("next")))
+}
+
+// updateStore is epUpdate's write-back of x (acc after α and β): with d the
+// broadcast decay and W's tile at the same rows and columns in w,
+//
+//	x = x − d·W (VFNMADD231PS); C = x; W = W + x
+//
+// so the velocity C and the weights W are each read and written once, and
+// the caller's separate pass over them disappears. The partial last panel
+// loads and stores through VMASKMOVPS, like C elsewhere.
+func (g *gen) updateStore(MR, H int, acc [][]VecVirtual, colOff Register, cAddr func(i, h int) Mem,
+	full, masks func(), mask func(h int) Op, l func(string) string) {
+	wp, ldw, w3 := GP64(), GP64(), GP64()
+	MOVQ(g.lWRow, wp)
+	ADDQ(colOff, wp)
+	Load(Param("ldw"), ldw)
+	SHLQ(U8(2), ldw)
+	if MR > 3 {
+		LEAQ(Mem{Base: wp, Index: ldw, Scale: 2}, w3)
+		ADDQ(ldw, w3)
+	}
+	wAddr := func(i, h int) Mem { return rowAddr(i, wp, w3, ldw, 32*h) }
+	d := YMM()
+	VBROADCASTSS(paramAddr("decay"), d)
+	full()
+	JL(LabelRef(l("uMasked")))
+	for i := range MR {
+		for h := range H {
+			x := acc[i][h]
+			VFNMADD231PS(wAddr(i, h), d, x)
+			VMOVUPS(x, cAddr(i, h))
+			VADDPS(wAddr(i, h), x, x)
+			VMOVUPS(x, wAddr(i, h))
+		}
+	}
+	JMP(LabelRef(l("next")))
+
+	Label(l("uMasked"))
+	masks()
+	for i := range MR {
+		for h := range H {
+			x := acc[i][h]
+			mk := mask(h)
+			if mk == nil {
+				VFNMADD231PS(wAddr(i, h), d, x)
+				VMOVUPS(x, cAddr(i, h))
+				VADDPS(wAddr(i, h), x, x)
+				VMOVUPS(x, wAddr(i, h))
+				continue
+			}
+			m, t := YMM(), YMM()
+			VMOVUPS(mk, m)
+			VMASKMOVPS(wAddr(i, h), m, t)
+			VFNMADD231PS(t, d, x)
+			VMASKMOVPS(x, m, cAddr(i, h))
+			VADDPS(t, x, x)
+			VMASKMOVPS(x, m, wAddr(i, h))
 		}
 	}
 	JMP(LabelRef(l("next")))
