@@ -23,6 +23,7 @@ func (t *Trainer) Step(batch []float32) error {
 	if err := checkUnit(batch, t.m.Visible); err != nil {
 		return err
 	}
+	t.pwCurrent = false // the caller may have changed W since the last step
 	t.m.mu.Lock() // inference on the model waits for the step
 	t.cdStep(mat(batch, rows, t.m.Visible))
 	t.m.mu.Unlock()
@@ -34,6 +35,7 @@ func (t *Trainer) Step(batch []float32) error {
 func (t *Trainer) run(down bool, out, in Mat, act Act, s *Sample) {
 	p := t.up
 	p.k, p.down, p.update, p.out, p.in, p.w, p.act = t.eng.kernel, down, false, out, in, t.m.weights(), act
+	p.pw = t.pw
 	p.bias = t.m.C
 	if down {
 		p.bias = t.m.B
@@ -51,6 +53,9 @@ func (t *Trainer) cdStep(v0 Mat) {
 	R := v0.Rows
 	key := rng.Key(cfg.Seed)
 	stream := func(phase uint32) rng.Stream { return rng.Stream{Key: key, Step: uint32(t.step), Phase: phase} }
+	if t.pw != nil && !t.pwCurrent {
+		t.eng.pool.Run(m.Hidden, colGrain, t.packFn)
+	}
 
 	ph0, sh0 := t.ph0.RowSlice(0, R), t.sh0.RowSlice(0, R)
 	t.run(false, ph0, v0, Sigmoid, &Sample{Dst: sh0, Stream: stream(phaseTrain)})
@@ -103,8 +108,12 @@ func (t *Trainer) cdStep(v0 Mat) {
 	}
 	t.updParts = t.eng.pool.Parts(m.Hidden, colGrain)
 	t.eng.pool.Run(m.Hidden, colGrain, t.updFn)
+	t.pwCurrent = t.pw != nil && t.keepPacked
 	t.step++
 }
+
+// packPart packs rows [lo, hi) of W into the trainer's packed copy.
+func (t *Trainer) packPart(part, lo, hi int) { t.pw.refresh(t.m.weights(), lo, hi) }
 
 // hs returns where the hidden sample of a Gibbs step goes: the persistent
 // chains at PCD's last step, the scratch states otherwise.
@@ -121,6 +130,9 @@ func hs(t *Trainer, n int, last bool, hout Mat) Mat {
 func (t *Trainer) updatePart(part, lo, hi int) {
 	u := &t.upd
 	t.eng.kernel.Update(t.m.weights(), u, lo, hi)
+	if t.pw != nil && t.keepPacked {
+		t.pw.refresh(t.m.weights(), lo, hi) // while the rows are in cache
+	}
 	lr, mom := float32(t.cfg.LearningRate), u.Momentum
 	V := t.m.Visible
 	j0, j1 := part*V/t.updParts, (part+1)*V/t.updParts

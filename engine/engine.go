@@ -126,6 +126,7 @@ type proj struct {
 	sample bool
 	s      Sample
 	u      *Update
+	pw     *packedW // non-nil: W packed in advance (Trainer), w unused
 	fn     func(part, lo, hi int)
 	parts  []Sample // per-part sampling descriptors, so run does not allocate
 }
@@ -169,6 +170,14 @@ func (p *proj) run(part, lo, hi int) {
 	}
 	if p.sample {
 		sp = s
+	}
+	if p.pw != nil {
+		col0 := 0
+		if p.byCols {
+			col0 = lo
+		}
+		p.pw.project(p.down, out, in, col0, bias, p.act, sp)
+		return
 	}
 	if p.down {
 		p.k.Down(out, in, w, bias, p.act, sp)

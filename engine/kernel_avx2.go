@@ -62,13 +62,23 @@ func (avx2) project(out, in, w Mat, bias []float32, act Act, s *Sample, transW b
 	sc := getScratch()
 	defer putScratch(sc)
 	stride := asm.GemmNR * K
-	sc.a = grow(sc.a, M*K)
 	sc.b = grow(sc.b, asm.GemmPackedBLen(K, N, stride))
 	if K > 0 {
-		asm.GemmPackA(sc.a, false, in.Data, in.Stride, M, K)
 		asm.GemmPackB(sc.b, transW, w.Data, w.Stride, K, N, stride)
 	}
-	g := asm.GemmArgs{M: M, N: N, K: K, A: sc.a, B: sc.b, BStride: stride,
+	projectPacked(out, in, sc.b, stride, bias, act, s, sc)
+}
+
+// projectPacked runs out = act(in·B + bias) with B already packed
+// (asm.GemmPackB's layout, panels stride elements apart), packing in into
+// sc.a.
+func projectPacked(out, in Mat, b []float32, stride int, bias []float32, act Act, s *Sample, sc *scratch) {
+	M, N, K := in.Rows, out.Cols, in.Cols
+	sc.a = grow(sc.a, M*K)
+	if K > 0 {
+		asm.GemmPackA(sc.a, false, in.Data, in.Stride, M, K)
+	}
+	g := asm.GemmArgs{M: M, N: N, K: K, A: sc.a, B: b, BStride: stride,
 		C: out.Data, LDC: out.Stride, Alpha: 1, Bias: bias}
 	switch {
 	case act == Linear:
@@ -83,9 +93,6 @@ func (avx2) project(out, in, w Mat, bias []float32, act Act, s *Sample, transW b
 		g.S, g.LDS, g.Stream, g.Row0, g.Col0 = s.Dst.Data, s.Dst.Stride, s.Stream, s.Row0, s.Col0
 	default:
 		g.Epilogue = asm.GemmBiasSigmoid
-	}
-	if stride == 0 { // K = 0: the packed B is empty but must satisfy the kernel
-		g.BStride = 0
 	}
 	asm.GemmKernel(&g)
 }

@@ -130,6 +130,16 @@ type Trainer struct {
 	sumC     []float64
 	updFn    func(part, lo, hi int) // t.updatePart, made once
 	updParts int                    // parts of the current update phase
+
+	// pw is W in the kernel's own layout (nil when the kernel has none, see
+	// packed.go). A step packs it first unless pwCurrent; Fit sets
+	// keepPacked, and its update phases then refresh pw, so that the steps
+	// of a Fit never pack W. Step, and Fit after any callback, start from W
+	// itself, which the caller may have changed in between.
+	pw         *packedW
+	pwCurrent  bool
+	keepPacked bool
+	packFn     func(part, lo, hi int) // t.packPart, made once
 }
 
 // NewTrainer prepares to train m with cfg on the model's engine.
@@ -157,6 +167,9 @@ func NewTrainer(m *RBM, cfg Config) (*Trainer, error) {
 	}
 	if cfg.PCD {
 		t.chains = NewMat(cfg.chains(), H)
+	}
+	if t.pw = newPackedW(eng.kernel, H, V); t.pw != nil {
+		t.packFn = t.packPart
 	}
 	if cfg.SparsityTarget > 0 {
 		t.q = make([]float32, H)
@@ -372,6 +385,8 @@ func (t *Trainer) FitRows(ctx context.Context, src RowSource, opt FitOptions) er
 	}
 	var mon monitorBuf
 	perm := make([]int32, rows)
+	t.pwCurrent, t.keepPacked = false, true
+	defer func() { t.pwCurrent, t.keepPacked = false, false }()
 	last := time.Now() // of the last checkpoint
 	for t.epoch < cfg.Epochs {
 		start := time.Now()
@@ -405,6 +420,7 @@ func (t *Trainer) FitRows(ctx context.Context, src RowSource, opt FitOptions) er
 			}
 			if opt.OnBatch != nil {
 				opt.OnBatch(t.epoch, b, batches)
+				t.pwCurrent = false // it may have changed W
 			}
 			if opt.Checkpoint != nil && t.due(opt.Every, last) {
 				if b == batches-1 {
@@ -414,6 +430,7 @@ func (t *Trainer) FitRows(ctx context.Context, src RowSource, opt FitOptions) er
 				if err := opt.Checkpoint(t); err != nil {
 					return err
 				}
+				t.pwCurrent = false
 				last = time.Now()
 			}
 		}
@@ -450,11 +467,13 @@ func (t *Trainer) FitRows(ctx context.Context, src RowSource, opt FitOptions) er
 			if err := opt.OnEpoch(met); err != nil {
 				return err
 			}
+			t.pwCurrent = false
 		}
 		if opt.Checkpoint != nil && (pending || opt.Every.Epochs > 0 && t.epoch%opt.Every.Epochs == 0) {
 			if err := opt.Checkpoint(t); err != nil {
 				return err
 			}
+			t.pwCurrent = false
 			last = time.Now()
 		}
 	}

@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"testing"
+)
+
+// unpacked hides the avx2 kernel's type, so that a trainer on it has no
+// packed weights and every projection packs W itself.
+type unpacked struct{ Kernel }
+
+// TestPackedWeights checks that training with W kept packed between steps
+// (Fit) or packed once a step (Step) gives bitwise the model of the same
+// kernel packing W in every call, also when the caller changes W between
+// steps (in Fit's per-batch and per-epoch callbacks, and between Steps),
+// for CD-1, PCD-2 and shapes whose last panel is partial, with 1, 2 and 3
+// workers.
+func TestPackedWeights(t *testing.T) {
+	shapes := []struct{ V, H, B int }{{50, 37, 10}, {33, 64, 7}, {20, 100, 40}}
+	mods := []struct {
+		name string
+		mod  func(*Config)
+	}{
+		{"cd1", func(c *Config) {}},
+		{"pcd2", func(c *Config) { c.PCD, c.K, c.Chains = true, 2, 9 }},
+	}
+	// edit changes W as a user's callback might.
+	edit := func(m *RBM, n int) {
+		for i := n % 7; i < len(m.W); i += 7 {
+			m.W[i] = -0.5 * m.W[i]
+		}
+	}
+	for _, sh := range shapes {
+		data := patterns(6*sh.B+3, sh.V, uint64(sh.V))
+		for _, md := range mods {
+			for _, workers := range []int{1, 2, 3} {
+				var models [2][][]byte
+				for v, k := range []Kernel{avx2{}, unpacked{avx2{}}} {
+					for mode := range 3 {
+						m, err := NewRBM(sh.V, sh.H, 0.1, 3)
+						if err != nil {
+							t.Fatal(err)
+						}
+						m.SetEngine(testEngine(t, k, workers))
+						cfg := DefaultConfig()
+						cfg.Epochs, cfg.BatchSize, cfg.Seed = 2, sh.B, 9
+						md.mod(&cfg)
+						tr, err := NewTrainer(m, cfg)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if (tr.pw != nil) != (v == 0) {
+							t.Fatalf("%T: packed weights %v", k, tr.pw != nil)
+						}
+						switch mode {
+						case 0: // Fit, W untouched by the caller
+							err = tr.Fit(context.Background(), data, FitOptions{})
+						case 1: // Fit with callbacks that change W
+							n := 0
+							err = tr.Fit(context.Background(), data, FitOptions{
+								OnBatch: func(epoch, b, batches int) {
+									if n++; n%4 == 1 {
+										edit(m, n)
+									}
+								},
+								OnEpoch: func(EpochMetrics) error { edit(m, 100); return nil },
+							})
+						case 2: // Steps, with W changed between some of them
+							for s := 0; s < 8 && err == nil; s++ {
+								if s%3 == 2 {
+									edit(m, s)
+								}
+								r0 := s * sh.B % (len(data)/sh.V - sh.B)
+								err = tr.Step(data[r0*sh.V : (r0+sh.B)*sh.V])
+							}
+						}
+						if err != nil {
+							t.Fatal(err)
+						}
+						models[v] = append(models[v], modelBytes(m))
+					}
+				}
+				for mode := range models[0] {
+					if !bytes.Equal(models[0][mode], models[1][mode]) {
+						t.Errorf("V=%d H=%d B=%d %s workers=%d mode %d: packed weights change the model",
+							sh.V, sh.H, sh.B, md.name, workers, mode)
+					}
+				}
+			}
+		}
+	}
+}
