@@ -24,7 +24,7 @@ func (t *Trainer) Step(batch []float32) error {
 		return err
 	}
 	t.pwCurrent = false // the caller may have changed W since the last step
-	t.m.mu.Lock() // inference on the model waits for the step
+	t.m.mu.Lock()       // inference on the model waits for the step
 	t.cdStep(mat(batch, rows, t.m.Visible))
 	t.m.mu.Unlock()
 	return nil
