@@ -44,8 +44,12 @@ type GemmArgs struct {
 
 	// A holds the M×K operand packed by GemmPackA: panels of GemmMR rows
 	// (the last one of M%GemmMR rows), element (i, p) of the panel of mr rows
-	// starting at row i0 at A[i0*K+p*mr+i-i0]. len(A) ≥ M·K.
-	A []float32
+	// starting at row i0 at A[i0*K+p*mr+i-i0]; len(A) ≥ M·K. Or, when
+	// LDA > 0, A is row-major, not packed: element (i, p) at A[i*LDA+p],
+	// LDA ≥ K. Row-major A costs nothing to prepare and reads as fast on
+	// the skinny products of a CD step (A is the batch there).
+	A   []float32
+	LDA int
 
 	// B holds the K×N operand packed by GemmPackB: ⌈N/16⌉ panels of 16
 	// columns, zero padded, element (p, j) at B[j/16*BStride+p*16+j%16].
@@ -126,7 +130,14 @@ func (g *GemmArgs) check(name string) bool {
 	if len(g.C) < (g.M-1)*g.LDC+g.N {
 		bad("C too short")
 	}
-	if len(g.A) < g.M*g.K {
+	switch {
+	case g.LDA < 0:
+		bad("LDA < 0")
+	case g.LDA > 0 && g.LDA < g.K:
+		bad("LDA < K")
+	case g.LDA > 0 && len(g.A) < (g.M-1)*g.LDA+g.K:
+		bad("A too short")
+	case g.LDA == 0 && len(g.A) < g.M*g.K:
 		bad("A too short")
 	}
 	if g.BStride < GemmNR*g.K {
@@ -164,16 +175,23 @@ func gemmKernelGo(g *GemmArgs) {
 	var acc [GemmMR * GemmNR]float32
 	for i0 := 0; i0 < m; i0 += GemmMR {
 		mr := min(GemmMR, m-i0)
-		ap := g.A[i0*k : i0*k+mr*k]
+		// Row i of the panel: ap[i*rs+p*cs] for p < k.
+		ap, rs, cs := g.A[i0*k:i0*k+mr*k], 1, mr
+		if g.LDA > 0 {
+			ap, rs, cs = g.A[i0*g.LDA:(i0+mr-1)*g.LDA+k], g.LDA, 1
+		}
 		for j0 := 0; j0 < n; j0 += GemmNR {
 			nr := min(GemmNR, n-j0)
 			bp := g.B[j0/GemmNR*g.BStride:]
 			bp = bp[:GemmNR*k]
 			acc = [GemmMR * GemmNR]float32{}
-			for i := range min(mr, len(ap)) { // none when k = 0
-				gemmRowGo((*[8]float32)(acc[i*GemmNR:]), ap[i:], mr, bp, k)
+			for i := range mr {
+				if k == 0 {
+					break
+				}
+				gemmRowGo((*[8]float32)(acc[i*GemmNR:]), ap[i*rs:], cs, bp, k)
 				if nr > 8 {
-					gemmRowGo((*[8]float32)(acc[i*GemmNR+8:]), ap[i:], mr, bp[8:], k)
+					gemmRowGo((*[8]float32)(acc[i*GemmNR+8:]), ap[i*rs:], cs, bp[8:], k)
 				}
 			}
 			for i := range mr {
@@ -206,13 +224,13 @@ func gemmKernelGo(g *GemmArgs) {
 	}
 }
 
-// gemmRowGo sets acc[j] = Σ_p a[p*mr]·b[p*16+j] for j < 8 and
+// gemmRowGo sets acc[j] = Σ_p a[p*cs]·b[p*16+j] for j < 8 and
 // p = 0, 1, …, k-1 in that order, the eight sums in local variables (Go
 // keeps eight in registers; sixteen spill).
-func gemmRowGo(acc *[8]float32, a []float32, mr int, b []float32, k int) {
+func gemmRowGo(acc *[8]float32, a []float32, cs int, b []float32, k int) {
 	var c0, c1, c2, c3, c4, c5, c6, c7 float32
 	for p := range k {
-		av := a[p*mr]
+		av := a[p*cs]
 		r := (*[8]float32)(b[p*GemmNR:])
 		c0 += av * r[0]
 		c1 += av * r[1]

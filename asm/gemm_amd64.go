@@ -4,9 +4,11 @@
 
 package asm
 
-// gemmKernelAVX2 computes a block of C from packed A (panels of 6 rows, the last
-// one of m%6 rows) and packed B (panels of 16 columns, bstride elements
-// apart), looping over all the tiles of the block:
+// gemmKernelAVX2 computes a block of C from A and packed B (panels of 16
+// columns, bstride elements apart), looping over all the tiles of the
+// block. A is packed (lda = 0: panels of 6 rows, the last one of m%6
+// rows, A(i0+i, p) = a[i0*k+p*mr+i]) or row-major (lda > 0: A(i, p) =
+// a[i*lda+p]):
 //
 //	for i0 := 0; i0 < m; i0 += 6 {
 //		mr := min(6, m-i0)
@@ -15,7 +17,7 @@ package asm
 //			for p := range k {
 //				for i := range mr {
 //					for j := range 16 {
-//						acc[i][j] += a[i0*k+p*mr+i] * b[j0/16*bstride+p*16+j]
+//						acc[i][j] += A(i0+i, p) * b[j0/16*bstride+p*16+j]
 //					}
 //				}
 //			}
@@ -34,11 +36,13 @@ package asm
 // The caller checks the lengths of the slices (see GemmKernel).
 //
 //go:noescape
-func gemmKernelAVX2(a []float32, b []float32, c []float32, m int, n int, k int, bstride int, ldc int, alpha float32, beta float32)
+func gemmKernelAVX2(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32)
 
-// gemmSigmoidAVX2 computes a block of C from packed A (panels of 6 rows, the last
-// one of m%6 rows) and packed B (panels of 16 columns, bstride elements
-// apart), looping over all the tiles of the block:
+// gemmSigmoidAVX2 computes a block of C from A and packed B (panels of 16
+// columns, bstride elements apart), looping over all the tiles of the
+// block. A is packed (lda = 0: panels of 6 rows, the last one of m%6
+// rows, A(i0+i, p) = a[i0*k+p*mr+i]) or row-major (lda > 0: A(i, p) =
+// a[i*lda+p]):
 //
 //	for i0 := 0; i0 < m; i0 += 6 {
 //		mr := min(6, m-i0)
@@ -47,7 +51,7 @@ func gemmKernelAVX2(a []float32, b []float32, c []float32, m int, n int, k int, 
 //			for p := range k {
 //				for i := range mr {
 //					for j := range 16 {
-//						acc[i][j] += a[i0*k+p*mr+i] * b[j0/16*bstride+p*16+j]
+//						acc[i][j] += A(i0+i, p) * b[j0/16*bstride+p*16+j]
 //					}
 //				}
 //			}
@@ -66,11 +70,13 @@ func gemmKernelAVX2(a []float32, b []float32, c []float32, m int, n int, k int, 
 // The caller checks the lengths of the slices (see GemmKernel).
 //
 //go:noescape
-func gemmSigmoidAVX2(a []float32, b []float32, c []float32, m int, n int, k int, bstride int, ldc int, alpha float32, beta float32, bias []float32)
+func gemmSigmoidAVX2(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32, bias []float32)
 
-// gemmSampleAVX2 computes a block of C from packed A (panels of 6 rows, the last
-// one of m%6 rows) and packed B (panels of 16 columns, bstride elements
-// apart), looping over all the tiles of the block:
+// gemmSampleAVX2 computes a block of C from A and packed B (panels of 16
+// columns, bstride elements apart), looping over all the tiles of the
+// block. A is packed (lda = 0: panels of 6 rows, the last one of m%6
+// rows, A(i0+i, p) = a[i0*k+p*mr+i]) or row-major (lda > 0: A(i, p) =
+// a[i*lda+p]):
 //
 //	for i0 := 0; i0 < m; i0 += 6 {
 //		mr := min(6, m-i0)
@@ -79,7 +85,7 @@ func gemmSigmoidAVX2(a []float32, b []float32, c []float32, m int, n int, k int,
 //			for p := range k {
 //				for i := range mr {
 //					for j := range 16 {
-//						acc[i][j] += a[i0*k+p*mr+i] * b[j0/16*bstride+p*16+j]
+//						acc[i][j] += A(i0+i, p) * b[j0/16*bstride+p*16+j]
 //					}
 //				}
 //			}
@@ -102,11 +108,13 @@ func gemmSigmoidAVX2(a []float32, b []float32, c []float32, m int, n int, k int,
 // The caller checks the lengths of the slices (see GemmKernel).
 //
 //go:noescape
-func gemmSampleAVX2(a []float32, b []float32, c []float32, m int, n int, k int, bstride int, ldc int, alpha float32, beta float32, bias []float32, s []float32, lds int, key0 uint32, key1 uint32, phase uint32, step uint32, row0 int, col0 int)
+func gemmSampleAVX2(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32, bias []float32, s []float32, lds int, key0 uint32, key1 uint32, phase uint32, step uint32, row0 int, col0 int)
 
-// gemmUpdateAVX2 computes a block of C from packed A (panels of 6 rows, the last
-// one of m%6 rows) and packed B (panels of 16 columns, bstride elements
-// apart), looping over all the tiles of the block:
+// gemmUpdateAVX2 computes a block of C from A and packed B (panels of 16
+// columns, bstride elements apart), looping over all the tiles of the
+// block. A is packed (lda = 0: panels of 6 rows, the last one of m%6
+// rows, A(i0+i, p) = a[i0*k+p*mr+i]) or row-major (lda > 0: A(i, p) =
+// a[i*lda+p]):
 //
 //	for i0 := 0; i0 < m; i0 += 6 {
 //		mr := min(6, m-i0)
@@ -115,7 +123,7 @@ func gemmSampleAVX2(a []float32, b []float32, c []float32, m int, n int, k int, 
 //			for p := range k {
 //				for i := range mr {
 //					for j := range 16 {
-//						acc[i][j] += a[i0*k+p*mr+i] * b[j0/16*bstride+p*16+j]
+//						acc[i][j] += A(i0+i, p) * b[j0/16*bstride+p*16+j]
 //					}
 //				}
 //			}
@@ -136,7 +144,7 @@ func gemmSampleAVX2(a []float32, b []float32, c []float32, m int, n int, k int, 
 // The caller checks the lengths of the slices (see GemmKernel).
 //
 //go:noescape
-func gemmUpdateAVX2(a []float32, b []float32, c []float32, m int, n int, k int, bstride int, ldc int, alpha float32, beta float32, w []float32, ldw int, decay float32)
+func gemmUpdateAVX2(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32, w []float32, ldw int, decay float32)
 
 // gemmPackT8AVX2 interleaves the first kc columns of 8 rows of src (ld
 // elements apart) into dst, 8 floats every stride elements; rows from rows

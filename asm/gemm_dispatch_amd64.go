@@ -62,21 +62,24 @@ func gemmKernelAccel(g *GemmArgs) {
 	for i0 := 0; i0 < m; i0 += rp {
 		mc := min(rp, m-i0)
 		a := g.A[i0*k:]
+		if g.LDA > 0 {
+			a = g.A[i0*g.LDA:]
+		}
 		c := g.C[i0*g.LDC:]
 		for j0 := 0; j0 < n; j0 += cp * GemmNR {
 			nc := min(cp*GemmNR, n-j0)
 			b := g.B[j0/GemmNR*g.BStride:]
 			switch g.Epilogue {
 			case GemmAlphaBeta:
-				gemmKernelAVX2(a, b, c[j0:], mc, nc, k, g.BStride, g.LDC, g.Alpha, g.Beta)
+				gemmKernelAVX2(a, b, c[j0:], mc, nc, k, g.LDA, g.BStride, g.LDC, g.Alpha, g.Beta)
 			case GemmBiasSigmoid:
-				gemmSigmoidAVX2(a, b, c[j0:], mc, nc, k, g.BStride, g.LDC, g.Alpha, g.Beta, g.Bias[j0:])
+				gemmSigmoidAVX2(a, b, c[j0:], mc, nc, k, g.LDA, g.BStride, g.LDC, g.Alpha, g.Beta, g.Bias[j0:])
 			case GemmBiasSigmoidSample:
 				st := &g.Stream
-				gemmSampleAVX2(a, b, c[j0:], mc, nc, k, g.BStride, g.LDC, g.Alpha, g.Beta, g.Bias[j0:],
+				gemmSampleAVX2(a, b, c[j0:], mc, nc, k, g.LDA, g.BStride, g.LDC, g.Alpha, g.Beta, g.Bias[j0:],
 					g.S[i0*g.LDS+j0:], g.LDS, st.Key[0], st.Key[1], st.Phase, st.Step, g.Row0+i0, g.Col0+j0)
 			case GemmUpdate:
-				gemmUpdateAVX2(a, b, c[j0:], mc, nc, k, g.BStride, g.LDC, g.Alpha, g.Beta,
+				gemmUpdateAVX2(a, b, c[j0:], mc, nc, k, g.LDA, g.BStride, g.LDC, g.Alpha, g.Beta,
 					g.W[i0*g.LDW+j0:], g.LDW, g.Decay)
 			}
 		}
@@ -95,7 +98,11 @@ func gemmPackT8Accel(dst, src []float32, ld, rows, stride, kc int) {
 
 // gemmRaceAnnounce tells the race detector what the block g reads and writes.
 func gemmRaceAnnounce(g *GemmArgs) {
-	raceRead(g.A[:g.M*g.K])
+	if g.LDA > 0 {
+		raceReadMatrix(g.A, g.LDA, g.M, g.K)
+	} else {
+		raceRead(g.A[:g.M*g.K])
+	}
 	raceRead(g.B[:GemmPackedBLen(g.K, g.N, g.BStride)])
 	for i := range g.M {
 		row := g.C[i*g.LDC : i*g.LDC+g.N]

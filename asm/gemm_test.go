@@ -36,6 +36,8 @@ type gemmCase struct {
 	m, n, k     int
 	a, b        []float32 // row-major m×k, k×n
 	pa, pb      []float32 // packed
+	lda         int       // > 0: the kernel reads A row-major from ra
+	ra          []float32 // A with leading dimension lda, NaN between the rows
 	bstride     int
 	ldc, off    int
 	c0          []float32 // initial C buffer (with guards)
@@ -61,6 +63,17 @@ func newGemmCase(r *rand.Rand, m, n, k int, ep GemmEpilogue, alpha, beta float32
 	g.b = gemmRandSlice(r, k*n)
 	g.pa = make([]float32, m*k)
 	GemmPackAGeneric(g.pa, false, g.a, max(k, 1), m, k)
+	if r.IntN(2) == 0 {
+		g.lda = max(k+r.IntN(3), 1)
+		g.ra = make([]float32, m*g.lda)
+		for i := range g.ra {
+			g.ra[i] = float32(math.NaN())
+		}
+		for i := range m {
+			copy(g.ra[i*g.lda:], g.a[i*k:(i+1)*k])
+		}
+		g.ra = g.ra[:max((m-1)*g.lda+k, 0)]
+	}
 	g.bstride = GemmNR*k + GemmNR*r.IntN(2) // sometimes a larger stride
 	if g.bstride == 0 {
 		g.bstride = GemmNR
@@ -123,7 +136,7 @@ func (g *gemmCase) run(impl func(*GemmArgs)) (c, s []float32) {
 	for i := range s {
 		s[i] = -1
 	}
-	impl(g.args(c, s))
+	impl(g.argsA(c, s))
 	return c, s
 }
 
@@ -137,6 +150,15 @@ func (g *gemmCase) args(c, s []float32) *GemmArgs {
 		Stream: g.stream, Row0: g.row0, Col0: g.col0,
 		W: g.w[g.woff:], LDW: g.ldw, Decay: g.decay,
 	}
+}
+
+// argsA is args with A as the case gives it: packed or row-major.
+func (g *gemmCase) argsA(c, s []float32) *GemmArgs {
+	a := g.args(c, s)
+	if g.lda > 0 {
+		a.A, a.LDA = g.ra, g.lda
+	}
+	return a
 }
 
 // ref returns the float64 reference of element (i, j) and its error bound.
@@ -223,7 +245,7 @@ func (g *gemmCase) check(t *testing.T, name string, c, s []float32) {
 }
 
 func (g *gemmCase) String() string {
-	return fmt.Sprintf("m=%d n=%d k=%d ep=%d α=%g β=%g row0=%d col0=%d", g.m, g.n, g.k, g.ep, g.alpha, g.beta, g.row0, g.col0)
+	return fmt.Sprintf("m=%d n=%d k=%d lda=%d ep=%d α=%g β=%g row0=%d col0=%d", g.m, g.n, g.k, g.lda, g.ep, g.alpha, g.beta, g.row0, g.col0)
 }
 
 // TestGemmKernelShapes runs every MR variant (m = 1..13: one or two panels),
@@ -335,6 +357,9 @@ func TestGemmKernelSplit(t *testing.T) {
 					pa := make([]float32, (rr[1]-rr[0])*k)
 					GemmPackAGeneric(pa, false, g.a[rr[0]*k:], max(k, 1), rr[1]-rr[0], k)
 					ga.A = pa
+					if g.lda > 0 {
+						ga.A, ga.LDA = g.ra[rr[0]*g.lda:], g.lda
+					}
 					ga.M, ga.N = rr[1]-rr[0], cc[1]-cc[0]
 					ga.B = g.pb[cc[0]/GemmNR*g.bstride:]
 					ga.C = c2[g.off+rr[0]*g.ldc+cc[0]:]
@@ -592,6 +617,9 @@ func TestGemmKernelPanics(t *testing.T) {
 		func(g *GemmArgs) { g.LDS = 16 },
 		func(g *GemmArgs) { g.S = g.S[:7*17-1] },
 		func(g *GemmArgs) { g.Epilogue = gemmEpilogues },
+		func(g *GemmArgs) { g.LDA = -1 },
+		func(g *GemmArgs) { g.LDA = 2 },
+		func(g *GemmArgs) { g.LDA, g.A = 4, make([]float32, 6*4+2) },
 		func(g *GemmArgs) { g.Epilogue, g.W, g.LDW = GemmUpdate, make([]float32, 6*20+17), 16 },
 		func(g *GemmArgs) { g.Epilogue, g.W, g.LDW = GemmUpdate, make([]float32, 6*20+16), 20 },
 	} {

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 
+	"github.com/boltzgo/boltz/asm"
 	"github.com/boltzgo/boltz/rng"
 )
 
@@ -129,12 +130,24 @@ func hs(t *Trainer, n int, last bool, hout Mat) Mat {
 // part's share of [0, V).
 func (t *Trainer) updatePart(part, lo, hi int) {
 	u := &t.upd
+	lr, mom := float32(t.cfg.LearningRate), u.Momentum
+	V := t.m.Visible
+	if k, ok := t.eng.kernel.(avx2); ok {
+		// The bias steps from the operands the weight update packs; the
+		// visible units split in multiples of 16, the panel width.
+		j0, j1 := bounds(V, t.updParts, part, asm.GemmNR)
+		bu := &t.biasUpd[part]
+		*bu = biasUpdate{C: t.m.C, VelC: t.velC, B: t.m.B, VelB: t.velB, J0: j0, J1: j1}
+		k.update(t.m.weights(), u, lo, hi, bu)
+		if t.pw != nil && t.keepPacked {
+			t.pw.refresh(t.m.weights(), lo, hi)
+		}
+		return
+	}
 	t.eng.kernel.Update(t.m.weights(), u, lo, hi)
 	if t.pw != nil && t.keepPacked {
 		t.pw.refresh(t.m.weights(), lo, hi) // while the rows are in cache
 	}
-	lr, mom := float32(t.cfg.LearningRate), u.Momentum
-	V := t.m.Visible
 	j0, j1 := part*V/t.updParts, (part+1)*V/t.updParts
 	biasStep(t.m.B[j0:j1], t.velB[j0:j1], t.sumB[j0:j1], u.PosV, u.NegV, j0, lr, mom)
 	biasStep(t.m.C[lo:hi], t.velC[lo:hi], t.sumC[lo:hi], u.PosH, u.NegH, lo, lr, mom)

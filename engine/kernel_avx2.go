@@ -66,20 +66,20 @@ func (avx2) project(out, in, w Mat, bias []float32, act Act, s *Sample, transW b
 	if K > 0 {
 		asm.GemmPackB(sc.b, transW, w.Data, w.Stride, K, N, stride)
 	}
-	projectPacked(out, in, sc.b, stride, bias, act, s, sc)
+	projectPacked(out, in, sc.b, stride, bias, act, s)
 }
 
 // projectPacked runs out = act(in·B + bias) with B already packed
-// (asm.GemmPackB's layout, panels stride elements apart), packing in into
-// sc.a.
-func projectPacked(out, in Mat, b []float32, stride int, bias []float32, act Act, s *Sample, sc *scratch) {
+// (asm.GemmPackB's layout, panels stride elements apart). The kernel reads
+// in (the batch) row-major: packing it would cost more than it saves here,
+// and every worker of a column split would pack the whole of it.
+func projectPacked(out, in Mat, b []float32, stride int, bias []float32, act Act, s *Sample) {
 	M, N, K := in.Rows, out.Cols, in.Cols
-	sc.a = grow(sc.a, M*K)
-	if K > 0 {
-		asm.GemmPackA(sc.a, false, in.Data, in.Stride, M, K)
-	}
-	g := asm.GemmArgs{M: M, N: N, K: K, A: sc.a, B: b, BStride: stride,
+	g := asm.GemmArgs{M: M, N: N, K: K, A: in.Data, LDA: max(in.Stride, 1), B: b, BStride: stride,
 		C: out.Data, LDC: out.Stride, Alpha: 1, Bias: bias}
+	if K == 0 { // nothing to read: an empty packed A
+		g.A, g.LDA = nil, 0
+	}
 	switch {
 	case act == Linear:
 		// C = A·B + C with C preset to the bias rows.
@@ -140,7 +140,27 @@ func (k avx2) Down(out, h, w Mat, b []float32, act Act, s *Sample) {
 //	vel = Momentum·vel + g − Decay·W;  W += vel
 //
 // so the gradient is never stored and W and vel are read and written once.
-func (avx2) Update(w Mat, u *Update, i0, i1 int) {
+func (k avx2) Update(w Mat, u *Update, i0, i1 int) { k.update(w, u, i0, i1, nil) }
+
+// biasUpdate asks avx2.update for the bias steps that go with a weight
+// update, from the operands it has packed anyway:
+//
+//	velC[i] = Momentum·velC[i] + Σ_k A[k, i];  C[i] += velC[i]   for i0 ≤ i < i1
+//	velB[j] = Momentum·velB[j] + Σ_k a_k·B[k, j];  B[j] += velB[j]  for J0 ≤ j < J1
+//
+// with A the scaled statistics (so the sums are PosScale·Σ PosH − NegScale·Σ
+// NegH, the learning rate times the difference of the means when the
+// scales are lr/rows), a_k = PosScale or −NegScale, and B = [PosV; NegV].
+// C and VelC are indexed by hidden unit, B and VelB by visible unit; J0 is a
+// multiple of 16. Each sum runs over k in order, so the result does not
+// depend on how the units are split.
+type biasUpdate struct {
+	C, VelC, B, VelB []float32
+	J0, J1           int
+}
+
+// update is Update, with the bias steps of bu when it is not nil.
+func (avx2) update(w Mat, u *Update, i0, i1 int, bu *biasUpdate) {
 	M, V := i1-i0, w.Cols
 	B, C := u.PosH.Rows, u.NegH.Rows
 	K := B + C
@@ -150,8 +170,14 @@ func (avx2) Update(w Mat, u *Update, i0, i1 int) {
 	sc := getScratch()
 	defer putScratch(sc)
 	sc.a = grow(sc.a, M*K)
-	packStatsA(sc.a, u.PosH, u.PosScale, 0, K, i0, i1)
-	packStatsA(sc.a, u.NegH, -u.NegScale, B, K, i0, i1)
+	var sums []float32
+	if bu != nil {
+		sc.t = grow(sc.t, max(M, K))
+		sums = sc.t[:M]
+		clear(sums)
+	}
+	packStatsA(sc.a, sums, u.PosH, u.PosScale, 0, K, i0, i1)
+	packStatsA(sc.a, sums, u.NegH, -u.NegScale, B, K, i0, i1)
 	stride := asm.GemmNR * K
 	sc.b = grow(sc.b, asm.GemmPackedBLen(K, V, stride))
 	if B > 0 {
@@ -164,13 +190,37 @@ func (avx2) Update(w Mat, u *Update, i0, i1 int) {
 		C: u.Vel.Data[i0*u.Vel.Stride:], LDC: u.Vel.Stride, Alpha: 1, Beta: u.Momentum,
 		Epilogue: asm.GemmUpdate, W: w.Data[i0*w.Stride:], LDW: w.Stride, Decay: u.Decay}
 	asm.GemmKernel(&g)
+	if bu == nil {
+		return
+	}
+	mom := u.Momentum
+	for i, s := range sums {
+		v := mom*bu.VelC[i0+i] + s
+		bu.VelC[i0+i] = v
+		bu.C[i0+i] += v
+	}
+	if n := bu.J1 - bu.J0; n > 0 {
+		// The visible biases: a one-row GEMM with the same packed B, A the
+		// row of scales, and the update write-back without decay.
+		coef := sc.t[:K]
+		for p := range coef {
+			coef[p] = u.PosScale
+			if p >= B {
+				coef[p] = -u.NegScale
+			}
+		}
+		g := asm.GemmArgs{M: 1, N: n, K: K, A: coef, B: sc.b[bu.J0/asm.GemmNR*stride:], BStride: stride,
+			C: bu.VelB[bu.J0:bu.J1], LDC: n, Alpha: 1, Beta: mom,
+			Epilogue: asm.GemmUpdate, W: bu.B[bu.J0:bu.J1], LDW: n}
+		asm.GemmKernel(&g)
+	}
 }
 
 // packStatsA writes scale·h[r, i0+i] for the rows r of h (columns [i0, i1))
 // into the packed A operand dst of an (i1−i0)×K GEMM as its k = p0+r
 // (asm.GemmPackA's layout: panels of GemmMR units, k-major), in one pass
-// with the scaling.
-func packStatsA(dst []float32, h Mat, scale float32, p0, K, i0, i1 int) {
+// with the scaling, and adds each to sums[i] when sums is not nil.
+func packStatsA(dst, sums []float32, h Mat, scale float32, p0, K, i0, i1 int) {
 	M := i1 - i0
 	for r := 0; r < h.Rows; r++ {
 		src := h.Row(r)[i0:i1]
@@ -180,6 +230,12 @@ func packStatsA(dst []float32, h Mat, scale float32, p0, K, i0, i1 int) {
 			d := dst[q0*K+p*mr : q0*K+p*mr+mr]
 			for i, x := range src[q0 : q0+mr] {
 				d[i] = scale * x
+			}
+			if sums != nil {
+				s := sums[q0 : q0+mr]
+				for i, x := range d {
+					s[i] += x
+				}
 			}
 		}
 	}

@@ -55,7 +55,5 @@ func (p *packedW) project(down bool, out, x Mat, col0 int, bias []float32, act A
 	if down {
 		b, stride = p.down, asm.GemmNR*p.h
 	}
-	sc := getScratch()
-	defer putScratch(sc)
-	projectPacked(out, x, b[col0/asm.GemmNR*stride:], stride, bias, act, s, sc)
+	projectPacked(out, x, b[col0/asm.GemmNR*stride:], stride, bias, act, s)
 }

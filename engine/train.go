@@ -140,6 +140,7 @@ type Trainer struct {
 	pwCurrent  bool
 	keepPacked bool
 	packFn     func(part, lo, hi int) // t.packPart, made once
+	biasUpd    []biasUpdate           // per part of the update phase (avx2)
 }
 
 // NewTrainer prepares to train m with cfg on the model's engine.
@@ -163,7 +164,7 @@ func NewTrainer(m *RBM, cfg Config) (*Trainer, error) {
 		vel: NewMat(H, V), velB: make([]float32, V), velC: make([]float32, H),
 		v0: NewMat(B, V), ph0: NewMat(B, H), sh0: NewMat(B, H),
 		pv: NewMat(N, V), vs: NewMat(N, V), ph1: NewMat(N, H), hs: NewMat(N, H),
-		up: newProj(eng.pool.Workers()), sumB: make([]float64, V), sumC: make([]float64, H),
+		up: newProj(eng.pool.Workers()), biasUpd: make([]biasUpdate, eng.pool.Workers()), sumB: make([]float64, V), sumC: make([]float64, H),
 	}
 	if cfg.PCD {
 		t.chains = NewMat(cfg.chains(), H)

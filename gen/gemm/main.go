@@ -14,13 +14,18 @@
 // element (i, p) of the panel of mr rows that starts at row i0 is
 // a[i0·k + p·mr + i]. B is packed in panels of NR = 16 columns, zero padded
 // to 16: element (p, j) of panel jp is b[jp·bstride + p·16 + j]. C (and S)
-// are row-major with leading dimensions ldc (lds).
+// are row-major with leading dimensions ldc (lds). With lda > 0, A is not
+// packed but row-major (element (i, p) at a[i·lda + p]): the k loop then
+// broadcasts from mr row streams instead of one panel, which saves packing
+// (and, when workers split the columns of C, packing the same A in every
+// worker) on the skinny products of a CD step, where A is the batch.
 //
 // # The kernel, one call a block of tiles
 //
 //	for i0 := 0; i0 < m; i0 += 6 {                 // row panels: A panel in L1
 //		mr := min(6, m-i0)                          // MR variant 6, 5, 4, 3, 2 or 1
 //		for j0 := 0; j0 < n; j0 += 16 {             // column panels: B streams from L2
+//		                                            // (A: the packed panel, or mr rows)
 //			nr := min(16, n-j0)                     // nr < 16: VMASKMOVPS for C
 //			var acc [mr][16]float32                 // 2·mr ymm accumulators
 //			for p := 0; p < k; p++ {                // unrolled ×4
@@ -199,7 +204,7 @@ const kernelDocLoop = `
 			for p := range k {
 				for i := range mr {
 					for j := range 16 {
-						acc[i][j] += a[i0*k+p*mr+i] * b[j0/16*bstride+p*16+j]
+						acc[i][j] += A(i0+i, p) * b[j0/16*bstride+p*16+j]
 					}
 				}
 			}
@@ -217,7 +222,7 @@ const kernelDocLoop = `
 
 // kernel emits one kernel with epilogue ep.
 func kernel(name string, ep epilogue) {
-	const common = "a, b, c []float32, m, n, k, bstride, ldc int, alpha, beta float32"
+	const common = "a, b, c []float32, m, n, k, lda, bstride, ldc int, alpha, beta float32"
 	var store, sample string
 	switch ep {
 	case epPlain:
@@ -241,9 +246,11 @@ func kernel(name string, ep epilogue) {
 					w[(i0+i)*ldw+j0+j] += x`
 	}
 	doc := []string{
-		name + " computes a block of C from packed A (panels of 6 rows, the last",
-		"one of m%6 rows) and packed B (panels of 16 columns, bstride elements",
-		"apart), looping over all the tiles of the block:",
+		name + " computes a block of C from A and packed B (panels of 16",
+		"columns, bstride elements apart), looping over all the tiles of the",
+		"block. A is packed (lda = 0: panels of 6 rows, the last one of m%6",
+		"rows, A(i0+i, p) = a[i0*k+p*mr+i]) or row-major (lda > 0: A(i, p) =",
+		"a[i*lda+p]):",
 	}
 	for _, l := range splitLines(fmt.Sprintf(kernelDocLoop, store, sample)) {
 		doc = append(doc, l)
@@ -335,7 +342,11 @@ func kernel(name string, ep epilogue) {
 	Comment("Next row panel: aPanel += mr·k, cRow += mr·ldc, mrem -= mr.")
 	rows := GP64()
 	MOVQ(g.lMRows, rows)
-	t = Load(Param("k"), GP64())
+	t = Load(Param("lda"), GP64()) // row-major A: the next rows
+	TESTQ(t, t)
+	JNZ(LabelRef("nextA"))
+	Load(Param("k"), t) // packed A: the next panel
+	Label("nextA")
 	IMULQ(rows, t)
 	SHLQ(U8(2), t)
 	ADDQ(t, g.lAPanel)
@@ -485,8 +496,7 @@ func (g *gen) tile(MR, P int, aPanel, bp, colOff, nrem Register) {
 			VXORPS(acc[i][h], acc[i][h], acc[i][h])
 		}
 	}
-	ap, bk, kk := GP64(), GP64(), GP64()
-	MOVQ(aPanel, ap)
+	bk, kk := GP64(), GP64()
 	MOVQ(bp, bk)
 	var bs, bk2 Register
 	if P > 1 {
@@ -519,50 +529,80 @@ func (g *gen) tile(MR, P int, aPanel, bp, colOff, nrem Register) {
 			bv[h] = YMM()
 		}
 	}
-	step := func(u int) {
-		if !memB {
-			for h := range bv {
-				VMOVUPS(bAddr(h, u), bv[h])
+	// kloop emits the k loop with A element (i, k0+u) at aAddr(i, u) and
+	// advA(steps) moving A on by steps k; it falls through to epi.
+	kloop := func(id string, aAddr func(i, u int) Mem, advA func(steps int)) {
+		step := func(u int) {
+			if !memB {
+				for h := range bv {
+					VMOVUPS(bAddr(h, u), bv[h])
+				}
 			}
-		}
-		for i := range MR {
-			av := YMM()
-			VBROADCASTSS(Mem{Base: ap, Disp: 4 * (MR*u + i)}, av)
-			for h := range H {
-				if memB {
-					VFMADD231PS(bAddr(h, u), av, acc[i][h])
-				} else {
-					VFMADD231PS(bv[h], av, acc[i][h])
+			for i := range MR {
+				av := YMM()
+				VBROADCASTSS(aAddr(i, u), av)
+				for h := range H {
+					if memB {
+						VFMADD231PS(bAddr(h, u), av, acc[i][h])
+					} else {
+						VFMADD231PS(bv[h], av, acc[i][h])
+					}
 				}
 			}
 		}
-	}
-	advance := func(steps int) {
-		ADDQ(U32(4*MR*steps), ap)
-		ADDQ(U32(4*nr*steps), bk)
-		if bk2 != nil {
-			ADDQ(U32(4*nr*steps), bk2)
+		advance := func(steps int) {
+			advA(steps)
+			ADDQ(U32(4*nr*steps), bk)
+			if bk2 != nil {
+				ADDQ(U32(4*nr*steps), bk2)
+			}
 		}
+		Load(Param("k"), kk)
+		SHRQ(U8(2), kk)
+		JZ(LabelRef(l(id + "ktail")))
+		Label(l(id + "kloop"))
+		for u := range unroll {
+			step(u)
+		}
+		advance(unroll)
+		DECQ(kk)
+		JNZ(LabelRef(l(id + "kloop")))
+		Label(l(id + "ktail"))
+		Load(Param("k"), kk)
+		ANDQ(U8(unroll-1), kk)
+		JZ(LabelRef(l("epi")))
+		Label(l(id + "kloop1"))
+		step(0)
+		advance(1)
+		DECQ(kk)
+		JNZ(LabelRef(l(id + "kloop1")))
 	}
-	Load(Param("k"), kk)
-	SHRQ(U8(2), kk)
-	JZ(LabelRef(l("ktail")))
-	Label(l("kloop"))
-	for u := range unroll {
-		step(u)
+	lda := Load(Param("lda"), GP64())
+	TESTQ(lda, lda)
+	JNZ(LabelRef(l("arows")))
+	Comment("Packed A: element (i, p) at aPanel + 4·(p·MR + i).")
+	ap := GP64()
+	MOVQ(aPanel, ap)
+	kloop("", func(i, u int) Mem { return Mem{Base: ap, Disp: 4 * (MR*u + i)} },
+		func(steps int) { ADDQ(U32(4*MR*steps), ap) })
+	JMP(LabelRef(l("epi")))
+
+	Label(l("arows"))
+	Comment("Row-major A (lda > 0): element (i, p) at aPanel + 4·(i·lda + p).")
+	a0, a3 := GP64(), GP64()
+	MOVQ(aPanel, a0)
+	SHLQ(U8(2), lda)
+	if MR > 3 {
+		LEAQ(Mem{Base: a0, Index: lda, Scale: 2}, a3)
+		ADDQ(lda, a3)
 	}
-	advance(unroll)
-	DECQ(kk)
-	JNZ(LabelRef(l("kloop")))
-	Label(l("ktail"))
-	Load(Param("k"), kk)
-	ANDQ(U8(unroll-1), kk)
-	JZ(LabelRef(l("epi")))
-	Label(l("kloop1"))
-	step(0)
-	advance(1)
-	DECQ(kk)
-	JNZ(LabelRef(l("kloop1")))
+	kloop("r", func(i, u int) Mem { return rowAddr(i, a0, a3, lda, 4*u) },
+		func(steps int) {
+			ADDQ(U8(4*steps), a0)
+			if MR > 3 {
+				ADDQ(U8(4*steps), a3)
+			}
+		})
 
 	Label(l("epi"))
 	g.epilogue(MR, P, acc, colOff, nrem)
