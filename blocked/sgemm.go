@@ -273,13 +273,17 @@ func (j *job) part(part, lo, hi int) {
 		nc := ncBlock(kb)
 		for ic := i0; ic < i1; ic += mc {
 			mb := min(mc, i1-ic)
-			pa := grow(&ws.a, mb*kb)
+			args.M = mb
 			if o.tA {
+				pa := grow(&ws.a, mb*kb)
 				asm.GemmPackA(pa, true, o.a[pc*o.lda+ic:], o.lda, mb, kb)
+				args.A, args.LDA = pa, 0
 			} else {
-				asm.GemmPackA(pa, false, o.a[ic*o.lda+pc:], o.lda, mb, kb)
+				// The kernel reads A's rows in place: as fast as a packed
+				// panel (kb ≤ kcMax keeps 6 rows of the block in L1), and
+				// every worker of a column split would pack all of A.
+				args.A, args.LDA = o.a[ic*o.lda+pc:], o.lda
 			}
-			args.M, args.A = mb, pa
 			for jc := j0; jc < j1; jc += nc {
 				nb := min(nc, j1-jc)
 				args.N = nb
