@@ -222,19 +222,43 @@ func (avx2) update(w Mat, u *Update, i0, i1 int, bu *biasUpdate) {
 // with the scaling, and adds each to sums[i] when sums is not nil.
 func packStatsA(dst, sums []float32, h Mat, scale float32, p0, K, i0, i1 int) {
 	M := i1 - i0
-	for r := 0; r < h.Rows; r++ {
-		src := h.Row(r)[i0:i1]
-		p := p0 + r
-		for q0 := 0; q0 < M; q0 += asm.GemmMR {
-			mr := min(asm.GemmMR, M-q0)
-			d := dst[q0*K+p*mr : q0*K+p*mr+mr]
-			for i, x := range src[q0 : q0+mr] {
+	full := M / asm.GemmMR * asm.GemmMR
+	// Whole panels of 6 units: panel by panel, so that dst is written in
+	// order and the 6 sums stay in registers (the order of each sum, rows
+	// ascending, is that of the scalar loop below).
+	for q0 := 0; q0 < full; q0 += asm.GemmMR {
+		var s0, s1, s2, s3, s4, s5 float32
+		if sums != nil {
+			s := (*[6]float32)(sums[q0:])
+			s0, s1, s2, s3, s4, s5 = s[0], s[1], s[2], s[3], s[4], s[5]
+		}
+		panel := dst[q0*K+p0*6 : q0*K+(p0+h.Rows)*6]
+		for r := 0; r < h.Rows; r++ {
+			x := (*[6]float32)(h.Data[r*h.Stride+i0+q0:])
+			d := (*[6]float32)(panel[r*6:])
+			d0, d1, d2, d3, d4, d5 := scale*x[0], scale*x[1], scale*x[2], scale*x[3], scale*x[4], scale*x[5]
+			d[0], d[1], d[2], d[3], d[4], d[5] = d0, d1, d2, d3, d4, d5
+			s0 += d0
+			s1 += d1
+			s2 += d2
+			s3 += d3
+			s4 += d4
+			s5 += d5
+		}
+		if sums != nil {
+			s := (*[6]float32)(sums[q0:])
+			s[0], s[1], s[2], s[3], s[4], s[5] = s0, s1, s2, s3, s4, s5
+		}
+	}
+	// The last panel, of fewer units.
+	if mr := M - full; mr > 0 {
+		for r := 0; r < h.Rows; r++ {
+			p := p0 + r
+			d := dst[full*K+p*mr : full*K+p*mr+mr]
+			for i, x := range h.Row(r)[i0+full : i1] {
 				d[i] = scale * x
-			}
-			if sums != nil {
-				s := sums[q0 : q0+mr]
-				for i, x := range d {
-					s[i] += x
+				if sums != nil {
+					sums[full+i] += d[i]
 				}
 			}
 		}
