@@ -81,6 +81,13 @@ type GemmArgs struct {
 	W     []float32
 	LDW   int
 	Decay float32
+
+	// WP, when not empty, receives GemmUpdate's new W also in GemmPackB's
+	// layout: element (r, c) at WP[c/16*WPStride+r*16+c%16] (WPStride ≥
+	// 16·M), so that a copy of W packed for products with it stays current
+	// at the cost of one store a vector.
+	WP       []float32
+	WPStride int
 }
 
 // GemmKernel computes one block described by g with the AVX2/FMA3 assembly
@@ -91,6 +98,7 @@ type GemmArgs struct {
 //	C[r,c] = Sigmoid1(x + Bias[c])          (GemmBiasSigmoid, GemmBiasSigmoidSample)
 //	S[r,c] = Uniform(Stream.Uint32(Row0+r, Col0+c)) < C[r,c] ? 1 : 0  (GemmBiasSigmoidSample)
 //	x -= Decay·W[r,c]; C[r,c] = x; W[r,c] += x                        (GemmUpdate)
+//	WP[c/16*WPStride+r*16+c%16] = W[r,c]                                (GemmUpdate, WP not empty)
 //
 // Each element of C is the float32 FMA chain over p = 0, 1, …, K-1 followed
 // by the epilogue, whatever its position in the block, so a caller may tile
@@ -153,6 +161,14 @@ func (g *GemmArgs) check(name string) bool {
 		if len(g.W) < (g.M-1)*g.LDW+g.N {
 			bad("W too short")
 		}
+		if len(g.WP) > 0 {
+			if g.WPStride < GemmNR*g.M {
+				bad("WPStride < 16·M")
+			}
+			if len(g.WP) < (g.N-1)/GemmNR*g.WPStride+GemmNR*g.M {
+				bad("WP too short")
+			}
+		}
 	}
 	if (g.Epilogue == GemmBiasSigmoid || g.Epilogue == GemmBiasSigmoidSample) && len(g.Bias) < g.N {
 		bad("Bias too short")
@@ -210,6 +226,9 @@ func gemmKernelGo(g *GemmArgs) {
 						w := g.W[(i0+i)*g.LDW+j0+j:]
 						x = float32(math.FMA(float64(-g.Decay), float64(w[0]), float64(x)))
 						w[0] += x
+						if len(g.WP) > 0 {
+							g.WP[(j0+j)/GemmNR*g.WPStride+(i0+i)*GemmNR+(j0+j)%GemmNR] = w[0]
+						}
 					}
 					c[j] = x
 				}

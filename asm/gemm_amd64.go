@@ -136,6 +136,9 @@ func gemmSampleAVX2(a []float32, b []float32, c []float32, m int, n int, k int, 
 //					x = x - decay*w[(i0+i)*ldw+j0+j]      // one FMA
 //					c[(i0+i)*ldc+j0+j] = x
 //					w[(i0+i)*ldw+j0+j] += x
+//					if len(wp) > 0 {
+//						wp[(j0+j)/16*wpstride+(i0+i)*16+j%16] = w[(i0+i)*ldw+j0+j]
+//					}
 //				}
 //			}
 //		}
@@ -144,7 +147,7 @@ func gemmSampleAVX2(a []float32, b []float32, c []float32, m int, n int, k int, 
 // The caller checks the lengths of the slices (see GemmKernel).
 //
 //go:noescape
-func gemmUpdateAVX2(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32, w []float32, ldw int, decay float32)
+func gemmUpdateAVX2(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32, w []float32, ldw int, decay float32, wp []float32, wpstride int)
 
 // gemmPackT8AVX2 interleaves the first kc columns of 8 rows of src (ld
 // elements apart) into dst, 8 floats every stride elements; rows from rows

@@ -79,8 +79,12 @@ func gemmKernelAccel(g *GemmArgs) {
 				gemmSampleAVX2(a, b, c[j0:], mc, nc, k, g.LDA, g.BStride, g.LDC, g.Alpha, g.Beta, g.Bias[j0:],
 					g.S[i0*g.LDS+j0:], g.LDS, st.Key[0], st.Key[1], st.Phase, st.Step, g.Row0+i0, g.Col0+j0)
 			case GemmUpdate:
+				var wp []float32
+				if len(g.WP) > 0 {
+					wp = g.WP[j0/GemmNR*g.WPStride+i0*GemmNR:]
+				}
 				gemmUpdateAVX2(a, b, c[j0:], mc, nc, k, g.LDA, g.BStride, g.LDC, g.Alpha, g.Beta,
-					g.W[i0*g.LDW+j0:], g.LDW, g.Decay)
+					g.W[i0*g.LDW+j0:], g.LDW, g.Decay, wp, g.WPStride)
 			}
 		}
 	}
@@ -117,6 +121,10 @@ func gemmRaceAnnounce(g *GemmArgs) {
 			w := g.W[i*g.LDW : i*g.LDW+g.N]
 			raceRead(w)
 			raceWrite(w)
+			for j0 := 0; len(g.WP) > 0 && j0 < g.N; j0 += GemmNR {
+				o := j0/GemmNR*g.WPStride + i*GemmNR
+				raceWrite(g.WP[o : o+min(GemmNR, g.N-j0)])
+			}
 		}
 	}
 	if g.Epilogue == GemmBiasSigmoid || g.Epilogue == GemmBiasSigmoidSample {

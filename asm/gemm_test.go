@@ -50,6 +50,8 @@ type gemmCase struct {
 	w0, w       []float32 // GemmUpdate's W buffer (with guards): initial, after the last run
 	ldw, woff   int
 	decay       float32
+	wp0, wp     []float32 // GemmUpdate's packed copy of W (NaN where not written), or nil
+	wpstride    int
 }
 
 // gemmEpilogues is the number of GemmEpilogue values.
@@ -116,8 +118,19 @@ func newGemmCase(r *rand.Rand, m, n, k int, ep GemmEpilogue, alpha, beta float32
 	}
 	g.decay = r.Float32() * 0.1
 	g.w = append([]float32(nil), g.w0...)
+	if r.IntN(2) == 0 && m > 0 && n > 0 {
+		g.wpstride = GemmNR*m + GemmNR*r.IntN(2)
+		g.wp0 = make([]float32, (n-1)/GemmNR*g.wpstride+GemmNR*m+r.IntN(5))
+		for i := range g.wp0 {
+			g.wp0[i] = float32(math.NaN())
+		}
+		g.wp = append([]float32(nil), g.wp0...)
+	}
 	return g
 }
+
+// wpIndex returns where element (i, j) of W goes in the packed copy.
+func (g *gemmCase) wpIndex(i, j int) int { return j/GemmNR*g.wpstride + i*GemmNR + j%GemmNR }
 
 func gemmRandSlice(r *rand.Rand, n int) []float32 {
 	s := make([]float32, n)
@@ -132,6 +145,7 @@ func gemmRandSlice(r *rand.Rand, n int) []float32 {
 func (g *gemmCase) run(impl func(*GemmArgs)) (c, s []float32) {
 	c = append([]float32(nil), g.c0...)
 	g.w = append(g.w[:0], g.w0...)
+	g.wp = append(g.wp[:0], g.wp0...)
 	s = make([]float32, max(g.m*g.lds, 1)+1)
 	for i := range s {
 		s[i] = -1
@@ -149,6 +163,7 @@ func (g *gemmCase) args(c, s []float32) *GemmArgs {
 		Bias: g.bias, S: s, LDS: g.lds,
 		Stream: g.stream, Row0: g.row0, Col0: g.col0,
 		W: g.w[g.woff:], LDW: g.ldw, Decay: g.decay,
+		WP: g.wp, WPStride: g.wpstride,
 	}
 }
 
@@ -223,6 +238,21 @@ func (g *gemmCase) check(t *testing.T, name string, c, s []float32) {
 		}
 		if math.Float32bits(v) != math.Float32bits(want) {
 			t.Fatalf("%s %s: W[%d] = %g, want %g", name, g, idx, v, want)
+		}
+	}
+	// The packed copy holds the new W of the block (GemmUpdate) and nothing
+	// else changes.
+	want := append([]float32(nil), g.wp0...)
+	if g.ep == GemmUpdate && g.wp != nil {
+		for i := range g.m {
+			for j := range g.n {
+				want[g.wpIndex(i, j)] = g.w[g.woff+i*g.ldw+j]
+			}
+		}
+	}
+	for idx, v := range g.wp {
+		if math.Float32bits(v) != math.Float32bits(want[idx]) {
+			t.Fatalf("%s %s: WP[%d] = %g, want %g", name, g, idx, v, want[idx])
 		}
 	}
 	for idx, v := range s {
@@ -340,6 +370,8 @@ func TestGemmKernelSplit(t *testing.T) {
 			c, s := g.run(impl.run)
 			w := append([]float32(nil), g.w...)
 			w2 := append([]float32(nil), g.w0...)
+			wpOne := append([]float32(nil), g.wp...)
+			wp2 := append([]float32(nil), g.wp0...)
 			c2 := append([]float32(nil), g.c0...)
 			s2 := make([]float32, len(s))
 			for i := range s2 {
@@ -366,6 +398,9 @@ func TestGemmKernelSplit(t *testing.T) {
 					ga.Bias = g.bias[cc[0]:]
 					ga.S = s2[rr[0]*g.lds+cc[0]:]
 					ga.W = w2[g.woff+rr[0]*g.ldw+cc[0]:]
+					if g.wp != nil {
+						ga.WP = wp2[g.wpIndex(rr[0], cc[0]):]
+					}
 					ga.Row0, ga.Col0 = g.row0+rr[0], g.col0+cc[0]
 					impl.run(ga)
 				}
@@ -385,6 +420,11 @@ func TestGemmKernelSplit(t *testing.T) {
 					t.Fatalf("%s %s split at %d,%d: W[%d] = %g, one call %g", impl.name, g, i1, j1, i, w2[i], w[i])
 				}
 			}
+			for i := range wpOne {
+				if math.Float32bits(wpOne[i]) != math.Float32bits(wp2[i]) {
+					t.Fatalf("%s %s split at %d,%d: WP[%d] = %g, one call %g", impl.name, g, i1, j1, i, wp2[i], wpOne[i])
+				}
+			}
 		}
 	}
 }
@@ -401,8 +441,13 @@ func TestGemmKernelChunks(t *testing.T) {
 		gemmChunkFlops = 1 << 25
 		g := newGemmCase(r, 37, 70, 33, ep, 1, 0.5, 0)
 		g.col0 = 5
+		if ep == GemmUpdate && g.wp == nil { // with the packed copy
+			g.wpstride = GemmNR * g.m
+			g.wp0 = make([]float32, (g.n-1)/GemmNR*g.wpstride+GemmNR*g.m)
+		}
 		c, s := g.run(gemmKernelAccel)
 		w := append([]float32(nil), g.w...)
+		wp := append([]float32(nil), g.wp...)
 		for _, f := range []int{1, 2 * GemmMR * GemmNR * 33 * 3, 20000} {
 			gemmChunkFlops = f
 			c2, s2 := g.run(gemmKernelAccel)
@@ -414,6 +459,11 @@ func TestGemmKernelChunks(t *testing.T) {
 			for i := range w {
 				if math.Float32bits(w[i]) != math.Float32bits(g.w[i]) {
 					t.Fatalf("ep %d chunk %d: W[%d] = %g, want %g", ep, f, i, g.w[i], w[i])
+				}
+			}
+			for i := range wp {
+				if math.Float32bits(wp[i]) != math.Float32bits(g.wp[i]) {
+					t.Fatalf("ep %d chunk %d: WP[%d] = %g, want %g", ep, f, i, g.wp[i], wp[i])
 				}
 			}
 			for i := range s {
@@ -622,6 +672,12 @@ func TestGemmKernelPanics(t *testing.T) {
 		func(g *GemmArgs) { g.LDA, g.A = 4, make([]float32, 6*4+2) },
 		func(g *GemmArgs) { g.Epilogue, g.W, g.LDW = GemmUpdate, make([]float32, 6*20+17), 16 },
 		func(g *GemmArgs) { g.Epilogue, g.W, g.LDW = GemmUpdate, make([]float32, 6*20+16), 20 },
+		func(g *GemmArgs) {
+			g.Epilogue, g.W, g.LDW, g.WP, g.WPStride = GemmUpdate, make([]float32, 6*20+17), 20, make([]float32, 1000), 16*7-1
+		},
+		func(g *GemmArgs) {
+			g.Epilogue, g.W, g.LDW, g.WP, g.WPStride = GemmUpdate, make([]float32, 6*20+17), 20, make([]float32, 16*7+16*7-1), 16*7
+		},
 	} {
 		g := ok()
 		f(&g)

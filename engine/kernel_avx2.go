@@ -140,7 +140,7 @@ func (k avx2) Down(out, h, w Mat, b []float32, act Act, s *Sample) {
 //	vel = Momentum·vel + g − Decay·W;  W += vel
 //
 // so the gradient is never stored and W and vel are read and written once.
-func (k avx2) Update(w Mat, u *Update, i0, i1 int) { k.update(w, u, i0, i1, nil) }
+func (k avx2) Update(w Mat, u *Update, i0, i1 int) { k.update(w, u, i0, i1, nil, nil) }
 
 // biasUpdate asks avx2.update for the bias steps that go with a weight
 // update, from the operands it has packed anyway:
@@ -159,8 +159,9 @@ type biasUpdate struct {
 	J0, J1           int
 }
 
-// update is Update, with the bias steps of bu when it is not nil.
-func (avx2) update(w Mat, u *Update, i0, i1 int, bu *biasUpdate) {
+// update is Update, with the bias steps of bu when it is not nil, and
+// writing the new rows of W into pw's down layout too when pw is not nil.
+func (avx2) update(w Mat, u *Update, i0, i1 int, bu *biasUpdate, pw *packedW) {
 	M, V := i1-i0, w.Cols
 	B, C := u.PosH.Rows, u.NegH.Rows
 	K := B + C
@@ -189,6 +190,9 @@ func (avx2) update(w Mat, u *Update, i0, i1 int, bu *biasUpdate) {
 	g := asm.GemmArgs{M: M, N: V, K: K, A: sc.a, B: sc.b, BStride: stride,
 		C: u.Vel.Data[i0*u.Vel.Stride:], LDC: u.Vel.Stride, Alpha: 1, Beta: u.Momentum,
 		Epilogue: asm.GemmUpdate, W: w.Data[i0*w.Stride:], LDW: w.Stride, Decay: u.Decay}
+	if pw != nil {
+		g.WP, g.WPStride = pw.down[i0*asm.GemmNR:], asm.GemmNR*pw.h
+	}
 	asm.GemmKernel(&g)
 	if bu == nil {
 		return

@@ -4,8 +4,9 @@ import "github.com/boltzgo/boltz/asm"
 
 // Packed weights: a Trainer whose kernel is the avx2 one keeps W, between
 // the steps of a Fit, also in the two layouts the kernel's projections read,
-// so that no projection packs W: each update phase refreshes the rows it has
-// just changed, while they are still in cache.
+// so that no projection packs W: the weight update's write-back stores the
+// new W in the down layout as well, and the update phase repacks the up
+// layout (W transposed) from the rows it has just changed, still in cache.
 
 // packedW holds an H×V weight matrix as asm.GemmPackB operands: up is Wᵀ
 // (k = V, n = H: ⌈H/16⌉ panels of 16 hidden units, 16·V apart) for Up, down
@@ -39,9 +40,17 @@ func (p *packedW) refresh(w Mat, i0, i1 int) {
 	if i1 <= i0 {
 		return
 	}
-	src := w.Data[i0*w.Stride:]
-	asm.GemmPackB(p.up[i0/asm.GemmNR*asm.GemmNR*p.v:], true, src, w.Stride, p.v, i1-i0, asm.GemmNR*p.v)
-	asm.GemmPackB(p.down[i0*asm.GemmNR:], false, src, w.Stride, i1-i0, p.v, asm.GemmNR*p.h)
+	p.refreshUp(w, i0, i1)
+	asm.GemmPackB(p.down[i0*asm.GemmNR:], false, w.Data[i0*w.Stride:], w.Stride, i1-i0, p.v, asm.GemmNR*p.h)
+}
+
+// refreshUp is refresh for the up layout only (the weight update's
+// write-back keeps the down layout itself, see asm.GemmArgs.WP).
+func (p *packedW) refreshUp(w Mat, i0, i1 int) {
+	if i1 <= i0 {
+		return
+	}
+	asm.GemmPackB(p.up[i0/asm.GemmNR*asm.GemmNR*p.v:], true, w.Data[i0*w.Stride:], w.Stride, p.v, i1-i0, asm.GemmNR*p.v)
 }
 
 // project runs Up (down false: out[:, col0:col0+out.Cols] of x·Wᵀ) or Down

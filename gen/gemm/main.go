@@ -240,10 +240,13 @@ func kernel(name string, ep epilogue) {
 			st.Bernoulli(s[(i0+i)*lds:][:n], c[(i0+i)*ldc:][:n], row0+i0+i, col0)
 		}`
 	case epUpdate:
-		TEXT(name, NOSPLIT, "func("+common+", w []float32, ldw int, decay float32)")
+		TEXT(name, NOSPLIT, "func("+common+", w []float32, ldw int, decay float32, wp []float32, wpstride int)")
 		store = `x = x - decay*w[(i0+i)*ldw+j0+j]      // one FMA
 					c[(i0+i)*ldc+j0+j] = x
-					w[(i0+i)*ldw+j0+j] += x`
+					w[(i0+i)*ldw+j0+j] += x
+					if len(wp) > 0 {
+						wp[(j0+j)/16*wpstride+(i0+i)*16+j%16] = w[(i0+i)*ldw+j0+j]
+					}`
 	}
 	doc := []string{
 		name + " computes a block of C from A and packed B (panels of 16",
@@ -276,6 +279,7 @@ func kernel(name string, ep epilogue) {
 	}
 	if ep == epUpdate {
 		g.lWRow = AllocLocal(8)
+		g.lWPRow = AllocLocal(8)
 	}
 
 	Comment("Row-panel state lives in locals: mrem, aPanel, cRow (sRow, rowIdx).")
@@ -288,6 +292,12 @@ func kernel(name string, ep epilogue) {
 	if ep == epUpdate {
 		t = Load(Param("w").Base(), GP64())
 		MOVQ(t, g.lWRow)
+		t = Load(Param("wp").Len(), GP64()) // no packed copy: lWPRow = 0
+		TESTQ(t, t)
+		JZ(LabelRef("noWP"))
+		Load(Param("wp").Base(), t)
+		Label("noWP")
+		MOVQ(t, g.lWPRow)
 	}
 	if ep == epSample {
 		t = Load(Param("s").Base(), GP64())
@@ -359,6 +369,14 @@ func kernel(name string, ep epilogue) {
 		IMULQ(rows, t)
 		SHLQ(U8(2), t)
 		ADDQ(t, g.lWRow)
+		t = GP64()
+		MOVQ(g.lWPRow, t)
+		TESTQ(t, t)
+		JZ(LabelRef("nextWP"))
+		MOVQ(rows, t)
+		SHLQ(U8(6), t) // 16 floats a row in the packed copy
+		ADDQ(t, g.lWPRow)
+		Label("nextWP")
 	}
 	if ep == epSample {
 		t = Load(Param("lds"), GP64())
@@ -392,6 +410,7 @@ type gen struct {
 	lMrem, lAPanel, lCRow, lMRows Mem
 	lSRow, lRowIdx                Mem
 	lWRow                         Mem // epUpdate: the W row of the row panel
+	lWPRow                        Mem // epUpdate: that row in the packed copy (0: none)
 	lLaneAdd, lLaneWord           Mem
 	lKey0, lKey1, lPhase, lStep   Mem // the scalars broadcast to 8 lanes
 }
@@ -753,11 +772,15 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 // updateStore is epUpdate's write-back of x (acc after α and β): with d the
 // broadcast decay and W's tile at the same rows and columns in w,
 //
-//	x = x − d·W (VFNMADD231PS); C = x; W = W + x
+//	x = x − d·W (VFNMADD231PS); C = x; W = W + x; [WP = W]
 //
 // so the velocity C and the weights W are each read and written once, and
-// the caller's separate pass over them disappears. The partial last panel
-// loads and stores through VMASKMOVPS, like C elsewhere.
+// the caller's separate pass over them disappears. When wp is not empty, the
+// new W also goes to wp, a copy of W packed as GemmPackB packs it (panels of
+// 16 columns, wpstride elements apart, 16 a row): each ymm of the tile is
+// one aligned half of a panel row there, so keeping that copy current costs
+// one store. The partial last panel loads and stores through VMASKMOVPS,
+// like C elsewhere.
 func (g *gen) updateStore(MR, H int, acc [][]VecVirtual, colOff Register, cAddr func(i, h int) Mem,
 	full, masks func(), mask func(h int) Op, l func(string) string) {
 	wp, ldw, w3 := GP64(), GP64(), GP64()
@@ -772,42 +795,88 @@ func (g *gen) updateStore(MR, H int, acc [][]VecVirtual, colOff Register, cAddr 
 	wAddr := func(i, h int) Mem { return rowAddr(i, wp, w3, ldw, 32*h) }
 	d := YMM()
 	VBROADCASTSS(paramAddr("decay"), d)
-	full()
-	JL(LabelRef(l("uMasked")))
-	for i := range MR {
-		for h := range H {
-			x := acc[i][h]
-			VFNMADD231PS(wAddr(i, h), d, x)
-			VMOVUPS(x, cAddr(i, h))
-			VADDPS(wAddr(i, h), x, x)
-			VMOVUPS(x, wAddr(i, h))
-		}
-	}
-	JMP(LabelRef(l("next")))
 
-	Label(l("uMasked"))
-	masks()
-	for i := range MR {
-		for h := range H {
-			x := acc[i][h]
-			mk := mask(h)
-			if mk == nil {
+	// The packed copy: panel jp = colOff/64 starts jp·wpstride·4 bytes
+	// after the row panel's wp row, and its rows are 64 bytes apart.
+	pp, ps, pp2 := GP64(), GP64(), GP64()
+	MOVQ(g.lWPRow, pp)
+	TESTQ(pp, pp)
+	JZ(LabelRef(l("uNoWP")))
+	Load(Param("wpstride"), ps)
+	SHLQ(U8(2), ps) // bytes between panels
+	t := GP64()
+	MOVQ(colOff, t)
+	SHRQ(U8(6), t) // panel index
+	IMULQ(ps, t)
+	ADDQ(t, pp)
+	if H > 4 {
+		LEAQ(Mem{Base: pp, Index: ps, Scale: 2}, pp2)
+	}
+	pAddr := func(i, h int) Mem {
+		disp := 64*i + 32*(h%2)
+		switch h / 2 {
+		case 0:
+			return Mem{Base: pp, Disp: disp}
+		case 1:
+			return Mem{Base: pp, Index: ps, Scale: 1, Disp: disp}
+		case 2:
+			return Mem{Base: pp2, Disp: disp}
+		case 3:
+			return Mem{Base: pp2, Index: ps, Scale: 1, Disp: disp}
+		}
+		panic("panel out of range")
+	}
+	// store emits the write-back; with packed, the copy into wp too.
+	store := func(packed bool, id string) {
+		full()
+		JL(LabelRef(l(id + "Masked")))
+		for i := range MR {
+			for h := range H {
+				x := acc[i][h]
 				VFNMADD231PS(wAddr(i, h), d, x)
 				VMOVUPS(x, cAddr(i, h))
 				VADDPS(wAddr(i, h), x, x)
 				VMOVUPS(x, wAddr(i, h))
-				continue
+				if packed {
+					VMOVUPS(x, pAddr(i, h))
+				}
 			}
-			m, t := YMM(), YMM()
-			VMOVUPS(mk, m)
-			VMASKMOVPS(wAddr(i, h), m, t)
-			VFNMADD231PS(t, d, x)
-			VMASKMOVPS(x, m, cAddr(i, h))
-			VADDPS(t, x, x)
-			VMASKMOVPS(x, m, wAddr(i, h))
 		}
+		JMP(LabelRef(l("next")))
+
+		Label(l(id + "Masked"))
+		masks()
+		for i := range MR {
+			for h := range H {
+				x := acc[i][h]
+				mk := mask(h)
+				if mk == nil {
+					VFNMADD231PS(wAddr(i, h), d, x)
+					VMOVUPS(x, cAddr(i, h))
+					VADDPS(wAddr(i, h), x, x)
+					VMOVUPS(x, wAddr(i, h))
+					if packed {
+						VMOVUPS(x, pAddr(i, h))
+					}
+					continue
+				}
+				m, t := YMM(), YMM()
+				VMOVUPS(mk, m)
+				VMASKMOVPS(wAddr(i, h), m, t)
+				VFNMADD231PS(t, d, x)
+				VMASKMOVPS(x, m, cAddr(i, h))
+				VADDPS(t, x, x)
+				VMASKMOVPS(x, m, wAddr(i, h))
+				if packed {
+					VMASKMOVPS(x, m, pAddr(i, h))
+				}
+			}
+		}
+		JMP(LabelRef(l("next")))
 	}
-	JMP(LabelRef(l("next")))
+	store(true, "uP")
+	Label(l("uNoWP"))
+	store(false, "u")
 }
 
 // sigmoid computes Sigmoid1(x) (asm/sigmoid.go, rr2-p5) with three
