@@ -24,8 +24,12 @@ func gemmPackRows16(dst, src []float32, ld, k, panels, tail, stride int) {
 		return
 	}
 	if gemmRace && k > 0 {
+		// Panel by panel: callers pack disjoint bands of rows of the same
+		// panels concurrently (engine's packed weights).
 		raceReadMatrix(src, ld, k, panels*GemmNR+tail)
-		raceWrite(dst[:GemmPackedBLen(k, panels*GemmNR+tail, stride)])
+		for q := 0; q < panels+min(tail, 1); q++ {
+			raceWrite(dst[q*stride : q*stride+GemmNR*k])
+		}
 	}
 	gemmPackRows16AVX2(dst, src, ld, k, panels, tail, stride)
 }
