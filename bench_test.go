@@ -9,20 +9,37 @@ import (
 
 	"github.com/boltzgo/boltz/blocked"
 	"github.com/boltzgo/boltz/engine"
+	"github.com/boltzgo/boltz/gonumkernel"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // BenchmarkCDStep times one CD-1 training step (10·B·V·H flops) for each
-// kernel and shape, and reports GFLOP/s and allocations (0 in steady state).
+// kernel and shape, and reports GFLOP/s and allocations (0 in steady state
+// for the built-in kernels). kernel=gonum is the gonum peer: the engine on a
+// Kernel over gonum's pure-Go Sgemm.
 func BenchmarkCDStep(b *testing.B) {
 	shapes := []struct{ V, H, B int }{
 		{784, 100, 1}, {784, 100, 16}, {784, 100, 100}, {784, 100, 256},
 		{784, 500, 1}, {784, 500, 16}, {784, 500, 100}, {784, 500, 256},
 		{4096, 4096, 256},
 	}
+	kernels := map[string]func() (*engine.Engine, error){
+		// The gonum peer: a Kernel on gonum's pure-Go BLAS (gonumkernel).
+		"gonum": func() (*engine.Engine, error) {
+			return engine.New(engine.WithKernel(gonumkernel.Kernel{Impl: gonum.Implementation{}}))
+		},
+	}
+	names := []string{}
 	for _, name := range engine.Kernels() {
+		kernels[name] = func() (*engine.Engine, error) { return engine.New(engine.WithKernelName(name)) }
+		names = append(names, name)
+	}
+	names = append(names, "gonum")
+	for _, name := range names {
 		for _, s := range shapes {
 			b.Run(fmt.Sprintf("kernel=%s/V=%d/H=%d/B=%d", name, s.V, s.H, s.B), func(b *testing.B) {
-				eng, err := engine.New(engine.WithKernelName(name))
+				eng, err := kernels[name]()
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -62,10 +79,11 @@ func BenchmarkCDStep(b *testing.B) {
 
 // BenchmarkSgemm times blocked.Sgemm, the public cache-blocked GEMM, at the
 // products of a CD step (m×n×k: batch×hidden×visible and its layouts, see
-// below) and at 1024³, on 1 and 2 workers of an engine pool, and reports
-// GFLOP/s (2·m·n·k an op) and allocations (0). blocked's own BenchmarkSgemm
-// adds the packed-B and fused-epilogue variants and the fraction of the
-// measured FMA peak.
+// below) and at 1024³, on 1 and 2 workers of an engine pool, and gonum's
+// pure-Go Sgemm (the gonum peer) at the same shapes; it reports GFLOP/s
+// (2·m·n·k an op) and allocations (0 for boltz). blocked's own
+// BenchmarkSgemm adds the packed-B and fused-epilogue variants and the
+// fraction of the measured FMA peak.
 func BenchmarkSgemm(b *testing.B) {
 	shapes := []struct {
 		m, n, k int
@@ -79,8 +97,12 @@ func BenchmarkSgemm(b *testing.B) {
 		{1024, 1024, 1024, false, false, "cube"},
 	}
 	for _, s := range shapes {
-		for _, w := range []int{1, 2} {
-			b.Run(fmt.Sprintf("shape=%dx%dx%d/%s/workers=%d", s.m, s.n, s.k, s.what, w), func(b *testing.B) {
+		for _, w := range []int{1, 2, 0} { // 0: gonum's own Sgemm (GOMAXPROCS goroutines)
+			impl := fmt.Sprintf("boltz/workers=%d", w)
+			if w == 0 {
+				impl = "gonum"
+			}
+			b.Run(fmt.Sprintf("shape=%dx%dx%d/%s/%s", s.m, s.n, s.k, s.what, impl), func(b *testing.B) {
 				r := rand.New(rand.NewPCG(1, 2))
 				fill := func(n int) []float32 {
 					x := make([]float32, n)
@@ -97,10 +119,21 @@ func BenchmarkSgemm(b *testing.B) {
 				if s.tB {
 					ldb = s.k
 				}
-				pool := engine.NewPool(w)
-				defer pool.Close()
+				tr := func(t bool) blas.Transpose {
+					if t {
+						return blas.Trans
+					}
+					return blas.NoTrans
+				}
 				run := func() {
-					blocked.Sgemm(pool, s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+					gonum.Implementation{}.Sgemm(tr(s.tA), tr(s.tB), s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+				}
+				if w > 0 {
+					pool := engine.NewPool(w)
+					defer pool.Close()
+					run = func() {
+						blocked.Sgemm(pool, s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+					}
 				}
 				run()
 				b.ReportAllocs()

@@ -3,7 +3,8 @@
 //
 //	func TestConformance(t *testing.T) { kerneltest.Run(t, myKernel{}) }
 //
-// from its own tests. Run checks the whole contract written on engine.Kernel:
+// from its own tests (package gonumkernel, a Kernel on any gonum BLAS, is a
+// complete example). Run checks the whole contract written on engine.Kernel:
 // Up, Down and Update against a float64 reference over a grid of shapes with
 // ragged edges, strided views whose padding holds NaN that must stay NaN,
 // both activations, Bernoulli sampling that agrees bit for bit with the
