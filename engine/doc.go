@@ -24,8 +24,10 @@
 // compute backend: three primitives on row-major float32 matrices (Up,
 // Down, Update; see their contracts), which know nothing of RBMs, training
 // or the pool. The built-in kernels are "generic" (pure Go, everywhere) and
-// "avx2" (packed GEMMs on the micro-kernels of package asm, on x86-64 with
-// AVX2 and FMA); Kernels
+// "avx2" (GEMMs on the micro-kernels of package asm, on x86-64 with AVX2
+// and FMA: bias, sigmoid and sampling fused into the projections'
+// write-back, momentum, decay and the step fused into the weight update's;
+// a Trainer on it keeps W packed between steps); Kernels
 // lists those this machine runs and DefaultKernel picks the best. Another
 // backend (a BLAS, a GPU) implements Kernel, is checked with the conformance
 // suite in engine/kerneltest, and is plugged in with WithKernel.

@@ -107,6 +107,12 @@ func (c Config) chains() int {
 // A Trainer is not safe for concurrent use. Fit and Step hold the model's
 // write lock during each step, so the model may serve inference meanwhile
 // (see RBM): each inference call sees the parameters between two steps.
+//
+// On the avx2 kernel a Trainer also keeps W in the layouts the kernel's
+// products read (for models up to 1024 units a side): Fit keeps that copy
+// current from one step to the next, and rereads W after each of its
+// callbacks (which may change the model); Step rereads W at every call, so
+// the caller may change m.W between Steps.
 type Trainer struct {
 	m   *RBM
 	cfg Config
