@@ -443,6 +443,24 @@ func rowAddr(i int, p, q, ld Register, disp int) Mem {
 	panic("row out of range")
 }
 
+// panelAddr returns ymm column h (half h%2 of panel h/2) of a row of 16-wide
+// panels ps bytes apart, whose panel 0 is at p and panel 2 at p2, disp bytes
+// into the panel.
+func panelAddr(p, p2, ps Register, h, disp int) Mem {
+	disp += 32 * (h % 2)
+	switch h / 2 {
+	case 0:
+		return Mem{Base: p, Disp: disp}
+	case 1:
+		return Mem{Base: p, Index: ps, Scale: 1, Disp: disp}
+	case 2:
+		return Mem{Base: p2, Disp: disp}
+	case 3:
+		return Mem{Base: p2, Index: ps, Scale: 1, Disp: disp}
+	}
+	panic("panel out of range")
+}
+
 // widePanels returns how many column panels a tile of MR rows covers: the
 // 6×16 tile keeps 12 accumulators, 2 B and 2 A registers busy, but with 1 or
 // 2 rows the two FMA pipes would wait on the 4-cycle latency of 2 or 4
@@ -527,20 +545,7 @@ func (g *gen) tile(MR, P int, aPanel, bp, colOff, nrem Register) {
 		LEAQ(Mem{Base: bk, Index: bs, Scale: 2}, bk2)
 	}
 	// bAddr returns ymm column h of B at k step u.
-	bAddr := func(h, u int) Mem {
-		d := 64*u + 32*(h%2)
-		switch h / 2 {
-		case 0:
-			return Mem{Base: bk, Disp: d}
-		case 1:
-			return Mem{Base: bk, Index: bs, Scale: 1, Disp: d}
-		case 2:
-			return Mem{Base: bk2, Disp: d}
-		case 3:
-			return Mem{Base: bk2, Index: bs, Scale: 1, Disp: d}
-		}
-		panic("panel out of range")
-	}
+	bAddr := func(h, u int) Mem { return panelAddr(bk, bk2, bs, h, 64*u) }
 	memB := MR == 1 // one row: B as FMA memory operands, no B registers
 	bv := make([]VecVirtual, H)
 	for h := range bv {
@@ -812,20 +817,7 @@ func (g *gen) updateStore(MR, H int, acc [][]VecVirtual, colOff Register, cAddr 
 	if H > 4 {
 		LEAQ(Mem{Base: pp, Index: ps, Scale: 2}, pp2)
 	}
-	pAddr := func(i, h int) Mem {
-		disp := 64*i + 32*(h%2)
-		switch h / 2 {
-		case 0:
-			return Mem{Base: pp, Disp: disp}
-		case 1:
-			return Mem{Base: pp, Index: ps, Scale: 1, Disp: disp}
-		case 2:
-			return Mem{Base: pp2, Disp: disp}
-		case 3:
-			return Mem{Base: pp2, Index: ps, Scale: 1, Disp: disp}
-		}
-		panic("panel out of range")
-	}
+	pAddr := func(i, h int) Mem { return panelAddr(pp, pp2, ps, h, 64*i) }
 	// store emits the write-back; with packed, the copy into wp too.
 	store := func(packed bool, id string) {
 		full()
