@@ -475,6 +475,19 @@ func TestGemmKernelChunks(t *testing.T) {
 	}
 }
 
+// onesByRow returns the packed operands of a K = 1 product whose every row
+// is vals: A = m ones, B = the row vals.
+func onesByRow(m int, vals []float32) (a, pb []float32) {
+	a = make([]float32, m)
+	for i := range a {
+		a[i] = 1
+	}
+	n := len(vals)
+	pb = make([]float32, GemmPackedBLen(1, n, GemmNR))
+	GemmPackBGeneric(pb, false, vals, n, 1, n, GemmNR)
+	return a, pb
+}
+
 // TestGemmKernelSpecial checks special values: NaN and Inf in the operands
 // propagate as in the Go twin, β = 0 overwrites NaN, and the sigmoid
 // epilogue handles ±0, ±88, ±104, ±Inf and NaN pre-activations like Sigmoid1.
@@ -487,12 +500,7 @@ func TestGemmKernelSpecial(t *testing.T) {
 	n := len(vals)
 	for _, ep := range []GemmEpilogue{GemmAlphaBeta, GemmBiasSigmoid} {
 		for m := 1; m <= 6; m++ {
-			a := make([]float32, m)
-			for i := range a {
-				a[i] = 1
-			}
-			pb := make([]float32, GemmPackedBLen(1, n, GemmNR))
-			GemmPackBGeneric(pb, false, vals, n, 1, n, GemmNR)
+			a, pb := onesByRow(m, vals)
 			for _, impl := range gemmImpls() {
 				c := make([]float32, m*n)
 				for i := range c {
@@ -528,12 +536,7 @@ func TestGemmKernelSpecialUpdate(t *testing.T) {
 	vals := []float32{0, 1, -1, 3e38, -3e38, inf, -inf, nan, 1e-40}
 	n := len(vals)
 	for m := 1; m <= 6; m++ {
-		a := make([]float32, m)
-		for i := range a {
-			a[i] = 1
-		}
-		pb := make([]float32, GemmPackedBLen(1, n, GemmNR))
-		GemmPackBGeneric(pb, false, vals, n, 1, n, GemmNR)
+		a, pb := onesByRow(m, vals)
 		for _, impl := range gemmImpls() {
 			for _, wv := range vals {
 				c := make([]float32, m*n)
