@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"math"
 	"testing"
 )
 
@@ -86,6 +87,55 @@ func TestPackedWeights(t *testing.T) {
 						t.Errorf("V=%d H=%d B=%d %s workers=%d mode %d: packed weights change the model",
 							sh.V, sh.H, sh.B, md.name, workers, mode)
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestFusedBiasesMatchGeneric checks the avx2 trainer's fused path (bias
+// steps from the update's packed operands, the update write-back, packed
+// weights) against the generic kernel's plain Go over a few steps of CD-1,
+// CD-2 with sparsity and PCD-2 with as many chains as rows or more: the
+// parameters agree to float32 rounding.
+func TestFusedBiasesMatchGeneric(t *testing.T) {
+	const V, H, B = 45, 70, 9
+	data := patterns(5*B, V, 11)
+	for _, tc := range []struct {
+		name string
+		mod  func(*Config)
+	}{
+		{"cd1", func(c *Config) {}},
+		{"cd2-sparse", func(c *Config) { c.K, c.SparsityTarget = 2, 0.05 }},
+		{"pcd2-13", func(c *Config) { c.PCD, c.K, c.Chains = true, 2, 13 }},
+		{"pcd1-9", func(c *Config) { c.PCD, c.Chains = true, 9 }},
+	} {
+		var ms [2]*RBM
+		for v, k := range []Kernel{avx2{}, Generic} {
+			m, err := NewRBM(V, H, 0.1, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.SetEngine(testEngine(t, k, 2))
+			cfg := DefaultConfig()
+			cfg.Epochs, cfg.BatchSize, cfg.Seed, cfg.WeightDecay = 1, B, 3, 0.01
+			tc.mod(&cfg)
+			tr, err := NewTrainer(m, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tr.Fit(context.Background(), data, FitOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			ms[v] = m
+		}
+		for _, p := range []struct {
+			name string
+			a, b []float32
+		}{{"W", ms[0].W, ms[1].W}, {"b", ms[0].B, ms[1].B}, {"c", ms[0].C, ms[1].C}} {
+			for i := range p.a {
+				if d := math.Abs(float64(p.a[i] - p.b[i])); d > 1e-4*(1+math.Abs(float64(p.b[i]))) {
+					t.Fatalf("%s: %s[%d] = %g with avx2, %g with generic", tc.name, p.name, i, p.a[i], p.b[i])
 				}
 			}
 		}
