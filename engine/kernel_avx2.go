@@ -6,9 +6,11 @@ import (
 )
 
 // avx2 is the accelerated kernel: every projection and update is one GEMM
-// over packed operands through asm.GemmKernel (a 6×16 AVX2/FMA register tile
-// looping over whole blocks in assembly), with bias, sigmoid and Bernoulli
-// sampling fused into the tile's write-back. On CPUs without AVX2 and FMA3
+// through asm.GemmKernel (a 6×16 AVX2/FMA register tile looping over whole
+// blocks in assembly) on W packed in the kernel's layout and the batch read
+// in place, with bias, sigmoid and Bernoulli sampling fused into the tile's
+// write-back of the projections, and momentum, decay and the step into the
+// update's. On CPUs without AVX2 and FMA3
 // the asm package runs the pure-Go twins, so the kernel is correct
 // everywhere, but the registry only offers it where it is fast.
 type avx2 struct{}
@@ -205,7 +207,8 @@ func (avx2) update(w Mat, u *Update, i0, i1 int, bu *biasUpdate, pw *packedW) {
 	}
 	if n := bu.J1 - bu.J0; n > 0 {
 		// The visible biases: a one-row GEMM with the same packed B, A the
-		// row of scales, and the update write-back without decay.
+		// row of scales, and the update write-back without decay. (coef
+		// reuses the scratch of sums, consumed above.)
 		coef := sc.t[:K]
 		for p := range coef {
 			coef[p] = u.PosScale
