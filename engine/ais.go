@@ -285,7 +285,7 @@ type aisState struct {
 	a    Mat       // R×H hidden pre-activations W·v + c of the current v
 	hs   Mat       // R×H sampled hidden states times β
 	ph   Mat       // R×H hidden probabilities (scratch)
-	wt   Mat       // V×H: Wᵀ, so that the up projection runs as a Down call
+	wt   Mat       // V×H: Wᵀ, so that the up projection runs as a Down call (no pw)
 	bA   []float32 // base visible bias
 	bias []float32 // (1−β)·b_A + β·b
 	db   []float64 // b − b_A
@@ -304,14 +304,9 @@ func newAISState(m *RBM, e *Engine, runs int, bA []float32, seed uint64) *aisSta
 	V, H := m.Visible, m.Hidden
 	s := &aisState{m: m, e: e, seed: seed, R: runs,
 		v: NewMat(runs, V), pv: NewMat(runs, V), a: NewMat(runs, H), hs: NewMat(runs, H), ph: NewMat(runs, H),
-		wt: NewMat(V, H), bA: bA, bias: make([]float32, V), db: make([]float64, V),
+		bA: bA, bias: make([]float32, V), db: make([]float64, V),
 		logw: make([]float64, runs),
 		down: newProj(e.pool.Workers()), up: newProj(e.pool.Workers()),
-	}
-	for i := 0; i < H; i++ {
-		for j, w := range m.W[i*V : (i+1)*V] {
-			s.wt.Data[j*H+i] = w
-		}
 	}
 	for j := range s.db {
 		s.db[j] = float64(m.B[j]) - float64(bA[j])
@@ -323,6 +318,22 @@ func newAISState(m *RBM, e *Engine, runs int, bA []float32, seed uint64) *aisSta
 	// h → v: σ(Σ_i (β h_i) W_ij + (1−β)b_A + β b), sampled into v.
 	s.down.k, s.down.down, s.down.out, s.down.in, s.down.w, s.down.bias, s.down.act = e.kernel, true, s.pv, s.hs, m.weights(), s.bias, Sigmoid
 	s.down.sample = true
+	if pw := newPackedW(e.kernel, H, V); pw != nil {
+		// W does not change during the estimate: pack it once, in both
+		// layouts, for the ~30,000 products (the up projection then runs as
+		// an Up call on the packed Wᵀ, the same operand bit for bit).
+		pw.refresh(m.weights(), 0, H)
+		s.up.down, s.up.w, s.up.pw = false, m.weights(), pw
+		s.down.pw = pw
+		return s
+	}
+	s.wt = NewMat(V, H)
+	for i := 0; i < H; i++ {
+		for j, w := range m.W[i*V : (i+1)*V] {
+			s.wt.Data[j*H+i] = w
+		}
+	}
+	s.up.w = s.wt
 	return s
 }
 
