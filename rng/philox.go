@@ -1,6 +1,9 @@
 package rng
 
-import "math/bits"
+import (
+	"math"
+	"math/bits"
+)
 
 // Philox4x32-10 constants (Random123).
 const (
@@ -61,11 +64,17 @@ func (s Stream) Bernoulli(dst, p []float32, row, unit0 int) {
 		u := unit0 + j
 		b := Block([4]uint32{uint32(u >> 2), uint32(row), s.Phase, s.Step}, s.Key)
 		for lane := u & 3; lane < 4 && j < len(p); lane++ {
-			if Uniform(b[lane]) < p[j] {
-				dst[j] = 1
-			} else {
-				dst[j] = 0
+			// Uniform(b) < p[j] without a branch (a coin flip mispredicts
+			// half the time): the uniform's bits are a non-negative int32,
+			// so the sign of their difference with p's bits as an int32
+			// orders them; a NaN p, ordered nowhere, gives 0 as < does.
+			pj := p[j]
+			d := int64(math.Float32bits(Uniform(b[lane]))) - int64(int32(math.Float32bits(pj)))
+			x := float32(uint64(d) >> 63)
+			if pj != pj {
+				x = 0
 			}
+			dst[j] = x
 			j++
 		}
 	}
