@@ -346,3 +346,18 @@ func TestAISMNIST20Hidden(t *testing.T) {
 		t.Errorf("AIS log Z %.4f is %.3f nats from the exact %.4f", res.LogZ, res.LogZ-exact, exact)
 	}
 }
+
+// BenchmarkAIS times one log Z estimate with the default schedule (14,503
+// temperatures) and 100 runs on a random 784×500 model, the size of
+// `boltz eval --logz ais` on MNIST.
+func BenchmarkAIS(b *testing.B) {
+	m, err := NewRBM(784, 500, 0.05, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		if _, err := m.AIS(context.Background(), AISOptions{Runs: 100, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
