@@ -148,10 +148,7 @@ func (t *Trainer) updatePart(part, lo, hi int) {
 		}
 		return
 	}
-	t.eng.kernel.Update(t.m.weights(), u, lo, hi)
-	if t.pw != nil && t.keepPacked {
-		t.pw.refresh(t.m.weights(), lo, hi) // while the rows are in cache
-	}
+	t.eng.kernel.Update(t.m.weights(), u, lo, hi) // other kernels: no packed weights
 	j0, j1 := part*V/t.updParts, (part+1)*V/t.updParts
 	biasStep(t.m.B[j0:j1], t.velB[j0:j1], t.sumB[j0:j1], u.PosV, u.NegV, j0, lr, mom)
 	biasStep(t.m.C[lo:hi], t.velC[lo:hi], t.sumC[lo:hi], u.PosH, u.NegH, lo, lr, mom)
