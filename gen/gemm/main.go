@@ -423,6 +423,23 @@ func paramAddr(name string) Mem {
 	return b.Addr
 }
 
+// tileRows loads the addressing of a tile of MR rows of a row-major matrix
+// for rowAddr: p = its row 0 (the row panel's row, local row, plus colOff
+// bytes), ld = its leading dimension (parameter ldName) in bytes, and q =
+// its row 3 when MR > 3.
+func tileRows(MR int, row Mem, colOff Register, ldName string) (p, ld, q Register) {
+	p, ld, q = GP64(), GP64(), GP64()
+	MOVQ(row, p)
+	ADDQ(colOff, p)
+	Load(Param(ldName), ld)
+	SHLQ(U8(2), ld)
+	if MR > 3 {
+		LEAQ(Mem{Base: p, Index: ld, Scale: 2}, q)
+		ADDQ(ld, q)
+	}
+	return p, ld, q
+}
+
 // rowAddr returns row i (< 6) of a tile whose row 0 is at p and row 3 at q,
 // rows ld bytes apart.
 func rowAddr(i int, p, q, ld Register, disp int) Mem {
@@ -639,15 +656,7 @@ func (g *gen) tile(MR, P int, aPanel, bp, colOff, nrem Register) {
 func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 	l := func(s string) string { return fmt.Sprintf("%s%d_%d", s, MR, P) }
 	H := 2 * P
-	cp, ld, c3 := GP64(), GP64(), GP64()
-	MOVQ(g.lCRow, cp)
-	ADDQ(colOff, cp)
-	Load(Param("ldc"), ld)
-	SHLQ(U8(2), ld)
-	if MR > 3 {
-		LEAQ(Mem{Base: cp, Index: ld, Scale: 2}, c3)
-		ADDQ(ld, c3)
-	}
+	cp, ld, c3 := tileRows(MR, g.lCRow, colOff, "ldc")
 	maskp := GP64()
 	masks := func() { // maskp = gemmMaskTab + 4·(16 - columns of the last panel)
 		o := GP64()
@@ -788,15 +797,7 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 // like C elsewhere.
 func (g *gen) updateStore(MR, H int, acc [][]VecVirtual, colOff Register, cAddr func(i, h int) Mem,
 	full, masks func(), mask func(h int) Op, l func(string) string) {
-	wp, ldw, w3 := GP64(), GP64(), GP64()
-	MOVQ(g.lWRow, wp)
-	ADDQ(colOff, wp)
-	Load(Param("ldw"), ldw)
-	SHLQ(U8(2), ldw)
-	if MR > 3 {
-		LEAQ(Mem{Base: wp, Index: ldw, Scale: 2}, w3)
-		ADDQ(ldw, w3)
-	}
+	wp, ldw, w3 := tileRows(MR, g.lWRow, colOff, "ldw")
 	wAddr := func(i, h int) Mem { return rowAddr(i, wp, w3, ldw, 32*h) }
 	d := YMM()
 	VBROADCASTSS(paramAddr("decay"), d)
