@@ -138,13 +138,15 @@ func (t *Trainer) updatePart(part, lo, hi int) {
 		j0, j1 := bounds(V, t.updParts, part, asm.GemmNR)
 		bu := &t.biasUpd[part]
 		*bu = biasUpdate{C: t.m.C, VelC: t.velC, B: t.m.B, VelB: t.velB, J0: j0, J1: j1}
-		if t.pw != nil && t.keepPacked {
-			// The update's write-back keeps pw's down layout; the up layout
-			// (W transposed) is repacked from the rows while in cache.
-			k.update(t.m.weights(), u, lo, hi, bu, t.pw)
-			t.pw.refreshUp(t.m.weights(), lo, hi)
-		} else {
-			k.update(t.m.weights(), u, lo, hi, bu, nil)
+		// In Fit the update's write-back keeps pw's down layout; the up
+		// layout (W transposed) is repacked from the rows while in cache.
+		var pw *packedW
+		if t.keepPacked {
+			pw = t.pw
+		}
+		k.update(t.m.weights(), u, lo, hi, bu, pw)
+		if pw != nil {
+			pw.refreshUp(t.m.weights(), lo, hi)
 		}
 		return
 	}
