@@ -10,15 +10,22 @@ const fmaPeakChunk = 1 << 16
 // FMALoop runs n iterations of 12 independent 8-lane VFMADD231PS on
 // registers, touching no memory, so that FMAPeakFlopsPerIter·n divided by
 // its duration is this core's float32 FMA peak (boltz bench). Without the
-// assembly (see Accelerated) it runs the same flops as a scalar Go loop,
-// whose speed says nothing about the peak.
-func FMALoop(n int) {
+// assembly (the generic level) it runs the same flops as a scalar Go loop,
+// whose speed says nothing about the peak. It runs the Current level.
+func FMALoop(n int) { cur.FMALoop(n) }
+
+// FMALoop runs level im's FMA peak loop for n iterations of
+// im.FMAFlopsPerIter() flops.
+func (im *Impl) FMALoop(n int) {
 	for n > 0 {
 		k := min(n, fmaPeakChunk)
-		fmaPeak(k)
+		im.fma(k)
 		n -= k
 	}
 }
+
+// FMAFlopsPerIter returns the float32 flops of one iteration of im.FMALoop.
+func (im *Impl) FMAFlopsPerIter() int { return im.fmaFlops }
 
 // fmaSink keeps the Go loop's results alive.
 var fmaSink float32

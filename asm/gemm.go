@@ -6,11 +6,11 @@ import (
 	"github.com/boltzgo/boltz/rng"
 )
 
-// GemmMR and GemmNR are the register tile of the GEMM micro-kernels: GemmMR
-// rows of packed A times GemmNR columns of packed B.
+// maxTileMR and maxTileNR bound the register tiles of the levels (the Go
+// twin's accumulators); nr is a multiple of 8.
 const (
-	GemmMR = 6
-	GemmNR = 16
+	maxTileMR = 32
+	maxTileNR = 64
 )
 
 // gemmChunkFlops bounds the flops of one kernel assembly call (about 0.3 ms
@@ -42,8 +42,8 @@ const (
 type GemmArgs struct {
 	M, N, K int
 
-	// A holds the M×K operand packed by GemmPackA: panels of GemmMR rows
-	// (the last one of M%GemmMR rows), element (i, p) of the panel of mr rows
+	// A holds the M×K operand packed by GemmPackA: panels of MR rows
+	// (the level's Tile; the last one of M%MR rows), element (i, p) of the panel of mr rows
 	// starting at row i0 at A[i0*K+p*mr+i-i0]; len(A) ≥ M·K. Or, when
 	// LDA > 0, A is row-major, not packed: element (i, p) at A[i*LDA+p],
 	// LDA ≥ K. Row-major A costs nothing to prepare and reads as fast on
@@ -51,9 +51,9 @@ type GemmArgs struct {
 	A   []float32
 	LDA int
 
-	// B holds the K×N operand packed by GemmPackB: ⌈N/16⌉ panels of 16
-	// columns, zero padded, element (p, j) at B[j/16*BStride+p*16+j%16].
-	// BStride ≥ 16·K (PackedB-style operands keep a larger K and pass an
+	// B holds the K×N operand packed by GemmPackB: ⌈N/NR⌉ panels of NR
+	// columns (the level's Tile), zero padded, element (p, j) at
+	// B[j/NR*BStride+p*NR+j%NR]. BStride ≥ NR·K (PackedB-style operands keep a larger K and pass an
 	// offset slice with the full stride).
 	B       []float32
 	BStride int
@@ -83,22 +83,22 @@ type GemmArgs struct {
 	Decay float32
 
 	// WP, when not empty, receives GemmUpdate's new W also in GemmPackB's
-	// layout: element (r, c) at WP[c/16*WPStride+r*16+c%16] (WPStride ≥
-	// 16·M), so that a copy of W packed for products with it stays current
+	// layout: element (r, c) at WP[c/NR*WPStride+r*NR+c%NR] (WPStride ≥
+	// NR·M), so that a copy of W packed for products with it stays current
 	// at the cost of one store a vector.
 	WP       []float32
 	WPStride int
 }
 
-// GemmKernel computes one block described by g with the AVX2/FMA3 assembly
-// when Accelerated, and with GemmKernelGeneric otherwise:
+// GemmKernel computes one block described by g with the level Current
+// chooses (see Impl.GemmKernel):
 //
 //	x = α·(A·B)[r,c]; if β ≠ 0 { x += β·C[r,c] }
 //	C[r,c] = x                              (GemmAlphaBeta)
 //	C[r,c] = Sigmoid1(x + Bias[c])          (GemmBiasSigmoid, GemmBiasSigmoidSample)
 //	S[r,c] = Uniform(Stream.Uint32(Row0+r, Col0+c)) < C[r,c] ? 1 : 0  (GemmBiasSigmoidSample)
 //	x -= Decay·W[r,c]; C[r,c] = x; W[r,c] += x                        (GemmUpdate)
-//	WP[c/16*WPStride+r*16+c%16] = W[r,c]                                (GemmUpdate, WP not empty)
+//	WP[c/NR*WPStride+r*NR+c%NR] = W[r,c]                                (GemmUpdate, WP not empty)
 //
 // Each element of C is the float32 FMA chain over p = 0, 1, …, K-1 followed
 // by the epilogue, whatever its position in the block, so a caller may tile
@@ -107,21 +107,22 @@ type GemmArgs struct {
 // differ only by FMA rounding. It panics on negative sizes or slices too
 // short for the block, and it does not allocate. The assembly works in
 // calls of about half a millisecond at most, since it is not preemptible.
-func GemmKernel(g *GemmArgs) {
-	if g.check("GemmKernel") {
-		gemmKernel(g)
+func GemmKernel(g *GemmArgs) { cur.GemmKernel(g) }
+
+// GemmKernelGeneric is the pure-Go twin of GemmKernel on the generic level.
+func GemmKernelGeneric(g *GemmArgs) { genericImpl.GemmKernel(g) }
+
+// GemmKernel is GemmKernel on level im, with im's operand layouts.
+func (im *Impl) GemmKernel(g *GemmArgs) {
+	if g.check(im, "GemmKernel") {
+		im.gemm(*g)
 	}
 }
 
-// GemmKernelGeneric is the pure-Go twin of GemmKernel.
-func GemmKernelGeneric(g *GemmArgs) {
-	if g.check("GemmKernelGeneric") {
-		gemmKernelGo(g)
-	}
-}
-
-// check panics if g is inconsistent, and reports whether there is work.
-func (g *GemmArgs) check(name string) bool {
+// check panics if g is inconsistent for level im, and reports whether there
+// is work.
+func (g *GemmArgs) check(im *Impl, name string) bool {
+	NR := im.nr
 	bad := func(s string) { panic("asm: " + name + ": " + s) }
 	if g.M < 0 || g.N < 0 || g.K < 0 {
 		bad("negative size")
@@ -148,10 +149,10 @@ func (g *GemmArgs) check(name string) bool {
 	case g.LDA == 0 && len(g.A) < g.M*g.K:
 		bad("A too short")
 	}
-	if g.BStride < GemmNR*g.K {
-		bad("BStride < 16·K")
+	if g.BStride < NR*g.K {
+		bad("BStride < NR·K")
 	}
-	if len(g.B) < (g.N-1)/GemmNR*g.BStride+GemmNR*g.K {
+	if len(g.B) < (g.N-1)/NR*g.BStride+NR*g.K {
 		bad("B too short")
 	}
 	if g.Epilogue == GemmUpdate {
@@ -162,10 +163,10 @@ func (g *GemmArgs) check(name string) bool {
 			bad("W too short")
 		}
 		if len(g.WP) > 0 {
-			if g.WPStride < GemmNR*g.M {
-				bad("WPStride < 16·M")
+			if g.WPStride < NR*g.M {
+				bad("WPStride < NR·M")
 			}
-			if len(g.WP) < (g.N-1)/GemmNR*g.WPStride+GemmNR*g.M {
+			if len(g.WP) < (g.N-1)/NR*g.WPStride+NR*g.M {
 				bad("WP too short")
 			}
 		}
@@ -184,36 +185,42 @@ func (g *GemmArgs) check(name string) bool {
 	return true
 }
 
-// gemmKernelGo is GemmKernelGeneric without the checks.
-func gemmKernelGo(g *GemmArgs) {
+// goGemm returns the Go twin of the GEMM kernels for the tile mr×nr.
+func goGemm(mr, nr int) func(GemmArgs) {
+	return func(g GemmArgs) { gemmKernelGo(&g, mr, nr) }
+}
+
+// gemmKernelGo is the pure-Go GEMM kernel on the tile MR×NR (packed
+// operands in that layout), without the checks.
+func gemmKernelGo(g *GemmArgs, MR, NR int) {
 	m, n, k := g.M, g.N, g.K
 	alpha, beta := g.Alpha, g.Beta
-	var acc [GemmMR * GemmNR]float32
-	for i0 := 0; i0 < m; i0 += GemmMR {
-		mr := min(GemmMR, m-i0)
+	var accBuf [maxTileMR * maxTileNR]float32
+	acc := accBuf[:MR*NR]
+	for i0 := 0; i0 < m; i0 += MR {
+		mr := min(MR, m-i0)
 		// Row i of the panel: ap[i*rs+p*cs] for p < k.
 		ap, rs, cs := g.A[i0*k:i0*k+mr*k], 1, mr
 		if g.LDA > 0 {
 			ap, rs, cs = g.A[i0*g.LDA:(i0+mr-1)*g.LDA+k], g.LDA, 1
 		}
-		for j0 := 0; j0 < n; j0 += GemmNR {
-			nr := min(GemmNR, n-j0)
-			bp := g.B[j0/GemmNR*g.BStride:]
-			bp = bp[:GemmNR*k]
-			acc = [GemmMR * GemmNR]float32{}
+		for j0 := 0; j0 < n; j0 += NR {
+			nr := min(NR, n-j0)
+			bp := g.B[j0/NR*g.BStride:]
+			bp = bp[:NR*k]
+			clear(acc)
 			for i := range mr {
 				if k == 0 {
 					break
 				}
-				gemmRowGo((*[8]float32)(acc[i*GemmNR:]), ap[i*rs:], cs, bp, k)
-				if nr > 8 {
-					gemmRowGo((*[8]float32)(acc[i*GemmNR+8:]), ap[i*rs:], cs, bp[8:], k)
+				for c := 0; c < nr; c += 8 {
+					gemmRowGo((*[8]float32)(acc[i*NR+c:]), ap[i*rs:], cs, bp[c:], NR, k)
 				}
 			}
 			for i := range mr {
 				c := g.C[(i0+i)*g.LDC+j0:]
 				c = c[:nr]
-				r := acc[i*GemmNR : i*GemmNR+nr]
+				r := acc[i*NR : i*NR+nr]
 				for j := range c {
 					x := alpha * r[j]
 					if beta != 0 {
@@ -227,7 +234,7 @@ func gemmKernelGo(g *GemmArgs) {
 						x = float32(math.FMA(float64(-g.Decay), float64(w[0]), float64(x)))
 						w[0] += x
 						if len(g.WP) > 0 {
-							g.WP[(j0+j)/GemmNR*g.WPStride+(i0+i)*GemmNR+(j0+j)%GemmNR] = w[0]
+							g.WP[(j0+j)/NR*g.WPStride+(i0+i)*NR+(j0+j)%NR] = w[0]
 						}
 					}
 					c[j] = x
@@ -243,14 +250,14 @@ func gemmKernelGo(g *GemmArgs) {
 	}
 }
 
-// gemmRowGo sets acc[j] = Σ_p a[p*cs]·b[p*16+j] for j < 8 and
+// gemmRowGo sets acc[j] = Σ_p a[p*cs]·b[p*nr+j] for j < 8 and
 // p = 0, 1, …, k-1 in that order, the eight sums in local variables (Go
 // keeps eight in registers; sixteen spill).
-func gemmRowGo(acc *[8]float32, a []float32, cs int, b []float32, k int) {
+func gemmRowGo(acc *[8]float32, a []float32, cs int, b []float32, nr, k int) {
 	var c0, c1, c2, c3, c4, c5, c6, c7 float32
 	for p := range k {
 		av := a[p*cs]
-		r := (*[8]float32)(b[p*GemmNR:])
+		r := (*[8]float32)(b[p*nr:])
 		c0 += av * r[0]
 		c1 += av * r[1]
 		c2 += av * r[2]
@@ -264,47 +271,62 @@ func gemmRowGo(acc *[8]float32, a []float32, cs int, b []float32, k int) {
 }
 
 // GemmPackA packs rows [0, m) and columns [0, k) of op(A) into dst in the
-// layout GemmKernel reads (GemmArgs.A): panels of GemmMR rows, the last one
-// of m%GemmMR rows, k-major. op(A) is A (element (i, p) at a[i*lda+p]) or,
-// when trans is true, Aᵀ (element (i, p) at a[p*lda+i]). Transposing packs
-// use the assembly when Accelerated. It panics if dst is shorter than m·k
-// or a too short, and it does not allocate.
+// layout GemmKernel reads (GemmArgs.A) on the Current level: panels of MR
+// rows, the last one of m%MR rows, k-major. op(A) is A (element (i, p) at
+// a[i*lda+p]) or, when trans is true, Aᵀ (element (i, p) at a[p*lda+i]). It
+// panics if dst is shorter than m·k or a too short, and it does not
+// allocate.
 func GemmPackA(dst []float32, trans bool, a []float32, lda, m, k int) {
-	checkPack("GemmPackA", dst, m*k, trans, a, lda, m, k)
-	packA(dst, trans, a, lda, m, k, &gemmPackers)
+	cur.GemmPackA(dst, trans, a, lda, m, k)
 }
 
-// GemmPackAGeneric is the pure-Go twin of GemmPackA.
+// GemmPackAGeneric is the pure-Go twin of GemmPackA on the generic level.
 func GemmPackAGeneric(dst []float32, trans bool, a []float32, lda, m, k int) {
-	checkPack("GemmPackAGeneric", dst, m*k, trans, a, lda, m, k)
-	packA(dst, trans, a, lda, m, k, &gemmPackersGeneric)
+	genericImpl.GemmPackA(dst, trans, a, lda, m, k)
+}
+
+// GemmPackA is GemmPackA for level im's tile, with im's packing cores.
+func (im *Impl) GemmPackA(dst []float32, trans bool, a []float32, lda, m, k int) {
+	checkPack("GemmPackA", dst, m*k, trans, a, lda, m, k)
+	packA(dst, trans, a, lda, m, k, im.mr, &im.pack)
 }
 
 // GemmPackB packs rows [0, k) and columns [0, n) of op(B) into dst in the
-// layout GemmKernel reads (GemmArgs.B): ⌈n/16⌉ panels of 16 columns, zero
-// padded, panel j at dst[j*stride:], k-major. op(B) is B (element (p, j) at
-// b[p*ldb+j]) or, when trans is true, Bᵀ (element (p, j) at b[j*ldb+p]).
-// stride must be at least 16·k. Transposing packs use the assembly when
-// Accelerated. It panics if dst or b is too short, and it does not
-// allocate.
+// layout GemmKernel reads (GemmArgs.B) on the Current level: ⌈n/NR⌉ panels
+// of NR columns, zero padded, panel j at dst[j*stride:], k-major. op(B) is B
+// (element (p, j) at b[p*ldb+j]) or, when trans is true, Bᵀ (element (p, j)
+// at b[j*ldb+p]). stride must be at least NR·k. It panics if dst or b is too
+// short, and it does not allocate.
 func GemmPackB(dst []float32, trans bool, b []float32, ldb, k, n, stride int) {
-	checkPackB("GemmPackB", dst, trans, b, ldb, k, n, stride)
-	packB(dst, trans, b, ldb, k, n, stride, &gemmPackers)
+	cur.GemmPackB(dst, trans, b, ldb, k, n, stride)
 }
 
-// GemmPackBGeneric is the pure-Go twin of GemmPackB.
+// GemmPackBGeneric is the pure-Go twin of GemmPackB on the generic level.
 func GemmPackBGeneric(dst []float32, trans bool, b []float32, ldb, k, n, stride int) {
-	checkPackB("GemmPackBGeneric", dst, trans, b, ldb, k, n, stride)
-	packB(dst, trans, b, ldb, k, n, stride, &gemmPackersGeneric)
+	genericImpl.GemmPackB(dst, trans, b, ldb, k, n, stride)
 }
 
-// GemmPackedBLen returns the length of a B operand of k×n packed with
-// panels stride elements apart: the minimum len(dst) for GemmPackB.
-func GemmPackedBLen(k, n, stride int) int {
+// GemmPackB is GemmPackB for level im's tile, with im's packing cores.
+func (im *Impl) GemmPackB(dst []float32, trans bool, b []float32, ldb, k, n, stride int) {
+	if stride < im.nr*k {
+		panic("asm: GemmPackB: stride < NR·k")
+	}
+	// op(B) is k×n: rows k of n columns stored as B (k×n) or Bᵀ (n×k).
+	checkPack("GemmPackB", dst, im.GemmPackedBLen(k, n, stride), trans, b, ldb, k, n)
+	packB(dst, trans, b, ldb, k, n, stride, im.nr, &im.pack)
+}
+
+// GemmPackedBLen returns the length of a B operand of k×n packed for the
+// Current level with panels stride elements apart: the minimum len(dst) for
+// GemmPackB.
+func GemmPackedBLen(k, n, stride int) int { return cur.GemmPackedBLen(k, n, stride) }
+
+// GemmPackedBLen is GemmPackedBLen for level im's tile.
+func (im *Impl) GemmPackedBLen(k, n, stride int) int {
 	if n <= 0 {
 		return 0
 	}
-	return (n-1)/GemmNR*stride + GemmNR*k
+	return (n-1)/im.nr*stride + im.nr*k
 }
 
 // checkPack checks a packing of the rows×cols op(X) (element (i, p) at
@@ -331,46 +353,41 @@ func checkPack(name string, dst []float32, need int, trans bool, x []float32, ld
 	}
 }
 
-func checkPackB(name string, dst []float32, trans bool, b []float32, ldb, k, n, stride int) {
-	if stride < GemmNR*k {
-		panic("asm: " + name + ": stride < 16·k")
-	}
-	// op(B) is k×n: rows k of n columns stored as B (k×n) or Bᵀ (n×k).
-	checkPack(name, dst, GemmPackedBLen(k, n, stride), trans, b, ldb, k, n)
-}
-
-// packers are the packing cores: the assembly (through the dispatching
-// functions) or their Go twins. See gemmPackT8AVX2, gemmPackRows16AVX2 and
-// gemmPackRows6AVX2 for what they do.
+// packers are the packing cores of a level: its assembly or Go twins. See
+// gemmPackT8AVX2, gemmPackRows16AVX2 and gemmPackRows6AVX2 for what they do:
+// t8 transposes up to 8 rows into lanes stride apart, rowsNR copies NR-wide
+// pieces of rows into the panels of B, rowsMR MR-wide pieces into those of A.
 type packers struct {
 	t8     func(dst, src []float32, ld, rows, stride, kc int)
-	rows16 func(dst, src []float32, ld, k, panels, tail, stride int)
-	rows6  func(dst, src []float32, ld, k, panels, stride int)
+	rowsNR func(dst, src []float32, ld, k, panels, tail, stride int)
+	rowsMR func(dst, src []float32, ld, k, panels, stride int)
 }
 
-var (
-	gemmPackers        = packers{gemmPackT8, gemmPackRows16, gemmPackRows6}
-	gemmPackersGeneric = packers{gemmPackT8Generic, gemmPackRows16Generic, gemmPackRows6Generic}
-)
-
-// gemmPackRows16Generic is the pure-Go twin of gemmPackRows16AVX2.
-func gemmPackRows16Generic(dst, src []float32, ld, k, panels, tail, stride int) {
-	for p := range k {
-		for q := range panels {
-			copy(dst[q*stride+p*GemmNR:][:GemmNR], src[p*ld+q*GemmNR:])
-		}
-		if tail > 0 {
-			d := dst[panels*stride+p*GemmNR:][:GemmNR]
-			clear(d[copy(d, src[p*ld+panels*GemmNR:][:tail]):])
-		}
+// genericPackers returns the Go packing cores for the tile mr×nr.
+func genericPackers(mr, nr int) packers {
+	return packers{
+		t8: gemmPackT8Generic,
+		rowsNR: func(dst, src []float32, ld, k, panels, tail, stride int) {
+			gemmPackRowsGeneric(dst, src, ld, k, panels, tail, stride, nr)
+		},
+		rowsMR: func(dst, src []float32, ld, k, panels, stride int) {
+			gemmPackRowsGeneric(dst, src, ld, k, panels, 0, stride, mr)
+		},
 	}
 }
 
-// gemmPackRows6Generic is the pure-Go twin of gemmPackRows6AVX2.
-func gemmPackRows6Generic(dst, src []float32, ld, k, panels, stride int) {
+// gemmPackRowsGeneric is the pure-Go twin of gemmPackRows16AVX2 (width 16)
+// and gemmPackRows6AVX2 (width 6, tail 0): row p of src goes, width
+// elements a panel, to dst[q*stride+p*width:] for the panels q, and the
+// tail elements after them to a last panel, zero padded.
+func gemmPackRowsGeneric(dst, src []float32, ld, k, panels, tail, stride, width int) {
 	for p := range k {
 		for q := range panels {
-			copy(dst[q*stride+p*GemmMR:][:GemmMR], src[p*ld+q*GemmMR:])
+			copy(dst[q*stride+p*width:][:width], src[p*ld+q*width:])
+		}
+		if tail > 0 {
+			d := dst[panels*stride+p*width:][:width]
+			clear(d[copy(d, src[p*ld+panels*width:][:tail]):])
 		}
 	}
 }
@@ -389,21 +406,22 @@ func gemmPackT8Generic(dst, src []float32, ld, rows, stride, kc int) {
 	}
 }
 
-// packA packs op(A) (checked by the caller) with the cores pk.
-func packA(dst []float32, trans bool, a []float32, lda, m, k int, pk *packers) {
+// packA packs op(A) (checked by the caller) in panels of MR rows with the
+// cores pk.
+func packA(dst []float32, trans bool, a []float32, lda, m, k, MR int, pk *packers) {
 	if m == 0 || k == 0 {
 		return
 	}
-	full := m / GemmMR
+	full := m / MR
 	if trans && full > 0 {
 		// Aᵀ: the full panels row by row of a, reading a in order.
-		pk.rows6(dst, a, lda, k, full, GemmMR*k)
+		pk.rowsMR(dst, a, lda, k, full, MR*k)
 	}
-	for i0 := 0; i0 < m; i0 += GemmMR {
-		mr := min(GemmMR, m-i0)
+	for i0 := 0; i0 < m; i0 += MR {
+		mr := min(MR, m-i0)
 		d := dst[i0*k : i0*k+mr*k]
 		if trans {
-			if mr == GemmMR {
+			if mr == MR {
 				continue // done above
 			}
 			for p := range k {
@@ -417,12 +435,16 @@ func packA(dst []float32, trans bool, a []float32, lda, m, k int, pk *packers) {
 			continue
 		}
 		// t8 stores 8 lanes at stride mr: stop where the last store still
-		// ends inside the panel, (kc8-1)·mr + 8 ≤ k·mr.
-		kc8 := (k - 7/mr) &^ 7
-		if kc8 > 0 {
-			pk.t8(d, src, lda, mr, mr, kc8)
+		// ends inside the panel, (kc8-1)·mr + 8 ≤ k·mr. Panels of more
+		// than 8 rows are copied element by element.
+		kc8 := 0
+		if mr <= 8 {
+			kc8 = max((k-7/mr)&^7, 0)
+			if kc8 > 0 {
+				pk.t8(d, src, lda, mr, mr, kc8)
+			}
 		}
-		for p := max(kc8, 0); p < k; p++ {
+		for p := kc8; p < k; p++ {
 			for i := range mr {
 				d[p*mr+i] = src[i*lda+p]
 			}
@@ -430,34 +452,36 @@ func packA(dst []float32, trans bool, a []float32, lda, m, k int, pk *packers) {
 	}
 }
 
-// packB packs op(B) (checked by the caller) with the cores pk.
-func packB(dst []float32, trans bool, b []float32, ldb, k, n, stride int, pk *packers) {
+// packB packs op(B) (checked by the caller) in panels of NR columns (a
+// multiple of 8) with the cores pk.
+func packB(dst []float32, trans bool, b []float32, ldb, k, n, stride, NR int, pk *packers) {
 	if n == 0 || k == 0 {
 		return
 	}
 	if !trans {
 		// B: all the panels row by row of b, reading b in order.
-		pk.rows16(dst, b, ldb, k, n/GemmNR, n%GemmNR, stride)
+		pk.rowsNR(dst, b, ldb, k, n/NR, n%NR, stride)
 		return
 	}
-	for j0 := 0; j0 < n; j0 += GemmNR {
-		nr := min(GemmNR, n-j0)
-		d := dst[j0/GemmNR*stride:]
-		d = d[:GemmNR*k]
-		// Bᵀ: rows j0..j0+nr of b, 8 at a time.
+	for j0 := 0; j0 < n; j0 += NR {
+		nr := min(NR, n-j0)
+		d := dst[j0/NR*stride:]
+		d = d[:NR*k]
+		// Bᵀ: rows j0..j0+nr of b, 8 at a time (zero lanes past nr).
 		kc8 := k &^ 7
-		lo, hi := min(nr, 8), max(nr-8, 0)
 		src := b[j0*ldb:]
 		if kc8 > 0 {
-			pk.t8(d, src, ldb, lo, GemmNR, kc8)
-			if hi > 0 {
-				pk.t8(d[8:], src[8*ldb:], ldb, hi, GemmNR, kc8)
-			} else {
-				pk.t8(d[8:], src, ldb, 0, GemmNR, kc8)
+			for c := 0; c < NR; c += 8 {
+				rows := min(max(nr-c, 0), 8)
+				s := src
+				if rows > 0 {
+					s = src[c*ldb:]
+				}
+				pk.t8(d[c:], s, ldb, rows, NR, kc8)
 			}
 		}
 		for p := kc8; p < k; p++ {
-			r := d[p*GemmNR : p*GemmNR+GemmNR]
+			r := d[p*NR : p*NR+NR]
 			for j := range nr {
 				r[j] = src[j*ldb+p]
 			}

@@ -10,29 +10,11 @@ import (
 	"github.com/boltzgo/boltz/rng"
 )
 
-// gemmImpls are the kernel implementations the tests compare: the assembly
-// (when Accelerated) and the Go twin.
-func gemmImpls() []struct {
-	name string
-	run  func(*GemmArgs)
-} {
-	impls := []struct {
-		name string
-		run  func(*GemmArgs)
-	}{{"go", gemmKernelGo}}
-	if Accelerated() {
-		impls = append(impls, struct {
-			name string
-			run  func(*GemmArgs)
-		}{"avx2", gemmKernelAccel})
-	}
-	return impls
-}
-
 // gemmCase is a block of work: op(A) m×k and B k×n as plain row-major
 // float32 matrices, packed for the kernel, and C inside a larger buffer with
 // guard elements around it.
 type gemmCase struct {
+	im          *Impl // the level whose layouts the operands are packed in
 	m, n, k     int
 	a, b        []float32 // row-major m×k, k×n
 	pa, pb      []float32 // packed
@@ -59,12 +41,14 @@ const gemmEpilogues = 4
 
 const gemmGuardPad = 3 // extra columns of guard after each row of C
 
-func newGemmCase(r *rand.Rand, m, n, k int, ep GemmEpilogue, alpha, beta float32, cInit float32) *gemmCase {
-	g := &gemmCase{m: m, n: n, k: k, ep: ep, alpha: alpha, beta: beta}
+func newGemmCase(r *rand.Rand, im *Impl, m, n, k int, ep GemmEpilogue, alpha, beta float32, cInit float32) *gemmCase {
+	g := &gemmCase{im: im, m: m, n: n, k: k, ep: ep, alpha: alpha, beta: beta}
+	tw := im.Twin() // packs with the Go code, in im's layout
+	_, NR := im.Tile()
 	g.a = gemmRandSlice(r, m*k)
 	g.b = gemmRandSlice(r, k*n)
 	g.pa = make([]float32, m*k)
-	GemmPackAGeneric(g.pa, false, g.a, max(k, 1), m, k)
+	tw.GemmPackA(g.pa, false, g.a, max(k, 1), m, k)
 	if r.IntN(2) == 0 {
 		g.lda = max(k+r.IntN(3), 1)
 		g.ra = make([]float32, m*g.lda)
@@ -76,15 +60,15 @@ func newGemmCase(r *rand.Rand, m, n, k int, ep GemmEpilogue, alpha, beta float32
 		}
 		g.ra = g.ra[:max((m-1)*g.lda+k, 0)]
 	}
-	g.bstride = GemmNR*k + GemmNR*r.IntN(2) // sometimes a larger stride
+	g.bstride = NR*k + NR*r.IntN(2) // sometimes a larger stride
 	if g.bstride == 0 {
-		g.bstride = GemmNR
+		g.bstride = NR
 	}
-	g.pb = make([]float32, GemmPackedBLen(k, n, g.bstride)+r.IntN(5))
+	g.pb = make([]float32, im.GemmPackedBLen(k, n, g.bstride)+r.IntN(5))
 	for i := range g.pb {
 		g.pb[i] = float32(math.NaN()) // the stride gap and the tail are never read
 	}
-	GemmPackBGeneric(g.pb, false, g.b, max(n, 1), k, n, g.bstride)
+	tw.GemmPackB(g.pb, false, g.b, max(n, 1), k, n, g.bstride)
 	g.ldc = n + gemmGuardPad
 	g.off = g.ldc + 1
 	g.c0 = make([]float32, (m+2)*g.ldc)
@@ -119,8 +103,8 @@ func newGemmCase(r *rand.Rand, m, n, k int, ep GemmEpilogue, alpha, beta float32
 	g.decay = r.Float32() * 0.1
 	g.w = append([]float32(nil), g.w0...)
 	if r.IntN(2) == 0 && m > 0 && n > 0 {
-		g.wpstride = GemmNR*m + GemmNR*r.IntN(2)
-		g.wp0 = make([]float32, (n-1)/GemmNR*g.wpstride+GemmNR*m+r.IntN(5))
+		g.wpstride = NR*m + NR*r.IntN(2)
+		g.wp0 = make([]float32, (n-1)/NR*g.wpstride+NR*m+r.IntN(5))
 		for i := range g.wp0 {
 			g.wp0[i] = float32(math.NaN())
 		}
@@ -130,7 +114,10 @@ func newGemmCase(r *rand.Rand, m, n, k int, ep GemmEpilogue, alpha, beta float32
 }
 
 // wpIndex returns where element (i, j) of W goes in the packed copy.
-func (g *gemmCase) wpIndex(i, j int) int { return j/GemmNR*g.wpstride + i*GemmNR + j%GemmNR }
+func (g *gemmCase) wpIndex(i, j int) int {
+	_, NR := g.im.Tile()
+	return j/NR*g.wpstride + i*NR + j%NR
+}
 
 func gemmRandSlice(r *rand.Rand, n int) []float32 {
 	s := make([]float32, n)
@@ -282,18 +269,22 @@ func (g *gemmCase) String() string {
 // every column edge (n = 1..17, 31..33, and up to 79 for the wide tiles of 1
 // and 2 rows), k = 0..40, 256, 257 through every
 // epilogue, against the float64 reference, with guards around C and S.
-func TestGemmKernelShapes(t *testing.T) {
+func TestGemmKernelShapes(t *testing.T) { eachImpl(t, testGemmKernelShapes) }
+
+func testGemmKernelShapes(t *testing.T, im *Impl) {
 	r := rand.New(rand.NewPCG(1, 2))
+	MR, NR := im.Tile()
 	ks := []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 40, 256, 257}
 	if !testing.Short() {
 		ks = append(ks, 6, 10, 11, 12, 13, 14, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 32, 33, 34, 35, 36, 37, 38, 39)
 	}
 	ns := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 31, 32, 33}
 	n := 0
-	for m := 1; m <= 13; m++ {
+	ns = append(ns, NR-1, NR, NR+1, 2*NR-1, 2*NR+1)
+	for m := 1; m <= 2*MR+1; m++ {
 		nsm := ns
-		if m%6 == 1 || m%6 == 2 { // the wide tiles of 1 and 2 rows (64 and 32 columns)
-			nsm = append(nsm, 47, 48, 49, 50, 63, 64, 65, 79)
+		if m%MR == 1 || m%MR == 2 { // the wide tiles of 1 and 2 rows (64 and 32 columns in avx2)
+			nsm = append(nsm, 47, 48, 49, 50, 63, 64, 65, 79, 4*NR-1, 4*NR+1)
 		}
 		for _, nn := range nsm {
 			for _, k := range ks {
@@ -304,14 +295,12 @@ func TestGemmKernelShapes(t *testing.T) {
 				alpha := []float32{1, 0.7, -1.5}[n%3]
 				beta := []float32{0, 1, 0.7, 0}[n/gemmEpilogues%4]
 				n++
-				g := newGemmCase(r, m, nn, k, ep, alpha, beta, 0)
+				g := newGemmCase(r, im, m, nn, k, ep, alpha, beta, 0)
 				if beta == 0 && n%8 == 0 {
-					g = newGemmCase(r, m, nn, k, ep, alpha, beta, float32(math.NaN()))
+					g = newGemmCase(r, im, m, nn, k, ep, alpha, beta, float32(math.NaN()))
 				}
-				for _, impl := range gemmImpls() {
-					c, s := g.run(impl.run)
-					g.check(t, impl.name, c, s)
-				}
+				c, s := g.run(im.gemmRaw)
+				g.check(t, im.name, c, s)
 			}
 		}
 	}
@@ -320,24 +309,24 @@ func TestGemmKernelShapes(t *testing.T) {
 // TestGemmKernelSample checks the samples bit for bit against the rng
 // package over many rows, columns and offsets, both Philox paths (col0
 // aligned to 4 units or not) and counters near 2^32.
-func TestGemmKernelSample(t *testing.T) {
+func TestGemmKernelSample(t *testing.T) { eachImpl(t, testGemmKernelSample) }
+
+func testGemmKernelSample(t *testing.T, im *Impl) {
 	r := rand.New(rand.NewPCG(3, 4))
 	// Every column offset modulo 16 with every width up to 40 columns.
 	for col0 := range 16 {
 		for n := 1; n <= 40; n++ {
-			g := newGemmCase(r, 1+(n+col0)%8, n, 1+n%3, GemmBiasSigmoidSample, 1, 0, 0)
+			g := newGemmCase(r, im, 1+(n+col0)%8, n, 1+n%3, GemmBiasSigmoidSample, 1, 0, 0)
 			g.col0 = col0 + 16*r.IntN(1000)
-			for _, impl := range gemmImpls() {
-				c, s := g.run(impl.run)
-				g.check(t, impl.name, c, s)
-			}
+			c, s := g.run(im.gemmRaw)
+			g.check(t, im.name, c, s)
 		}
 	}
 	for iter := range 200 {
 		m := 1 + r.IntN(20)
 		n := 1 + r.IntN(70)
 		k := r.IntN(12)
-		g := newGemmCase(r, m, n, k, GemmBiasSigmoidSample, 1, 0, 0)
+		g := newGemmCase(r, im, m, n, k, GemmBiasSigmoidSample, 1, 0, 0)
 		g.col0 = iter % 8
 		if iter%3 == 0 {
 			g.col0 = r.IntN(1 << 20)
@@ -350,23 +339,28 @@ func TestGemmKernelSample(t *testing.T) {
 		for j := range n { // probabilities spread over (0, 1)
 			g.bias[j] = float32(r.NormFloat64() * 2)
 		}
-		for _, impl := range gemmImpls() {
-			c, s := g.run(impl.run)
-			g.check(t, impl.name, c, s)
-		}
+		c, s := g.run(im.gemmRaw)
+		g.check(t, im.name, c, s)
 	}
 }
 
 // TestGemmKernelSplit checks that computing a block in pieces (any row split,
-// column splits at multiples of 16) gives bitwise the same C and S as one
-// call, for each implementation.
-func TestGemmKernelSplit(t *testing.T) {
+// column splits at multiples of NR) gives bitwise the same C and S as one
+// call, for each level.
+func TestGemmKernelSplit(t *testing.T) { eachImpl(t, testGemmKernelSplit) }
+
+func testGemmKernelSplit(t *testing.T, im *Impl) {
 	r := rand.New(rand.NewPCG(5, 6))
+	_, NR := im.Tile()
 	for iter := range 60 {
 		m, n, k := 1+r.IntN(30), 1+r.IntN(80), r.IntN(50)
 		ep := GemmEpilogue(iter % gemmEpilogues)
-		g := newGemmCase(r, m, n, k, ep, 0.9, float32(iter/gemmEpilogues%2), 0)
-		for _, impl := range gemmImpls() {
+		g := newGemmCase(r, im, m, n, k, ep, 0.9, float32(iter/gemmEpilogues%2), 0)
+		impl := struct {
+			name string
+			run  func(*GemmArgs)
+		}{im.name, im.gemmRaw}
+		{
 			c, s := g.run(impl.run)
 			w := append([]float32(nil), g.w...)
 			w2 := append([]float32(nil), g.w0...)
@@ -378,7 +372,7 @@ func TestGemmKernelSplit(t *testing.T) {
 				s2[i] = -1
 			}
 			i1 := r.IntN(m + 1)
-			j1 := GemmNR * r.IntN((n+GemmNR-1)/GemmNR+1)
+			j1 := NR * r.IntN((n+NR-1)/NR+1)
 			j1 = min(j1, n)
 			for _, rr := range [][2]int{{0, i1}, {i1, m}} {
 				for _, cc := range [][2]int{{0, j1}, {j1, n}} {
@@ -387,13 +381,13 @@ func TestGemmKernelSplit(t *testing.T) {
 					}
 					ga := g.args(c2, s2)
 					pa := make([]float32, (rr[1]-rr[0])*k)
-					GemmPackAGeneric(pa, false, g.a[rr[0]*k:], max(k, 1), rr[1]-rr[0], k)
+					im.Twin().GemmPackA(pa, false, g.a[rr[0]*k:], max(k, 1), rr[1]-rr[0], k)
 					ga.A = pa
 					if g.lda > 0 {
 						ga.A, ga.LDA = g.ra[rr[0]*g.lda:], g.lda
 					}
 					ga.M, ga.N = rr[1]-rr[0], cc[1]-cc[0]
-					ga.B = g.pb[cc[0]/GemmNR*g.bstride:]
+					ga.B = g.pb[cc[0]/NR*g.bstride:]
 					ga.C = c2[g.off+rr[0]*g.ldc+cc[0]:]
 					ga.Bias = g.bias[cc[0]:]
 					ga.S = s2[rr[0]*g.lds+cc[0]:]
@@ -430,27 +424,32 @@ func TestGemmKernelSplit(t *testing.T) {
 }
 
 // TestGemmKernelChunks checks that the assembly wrapper's splitting into
-// calls of at most gemmChunkFlops does not change the results.
+// calls of at most gemmChunkFlops does not change the results, on each
+// assembly level.
 func TestGemmKernelChunks(t *testing.T) {
-	if !Accelerated() {
-		t.Skip("no assembly")
+	for _, im := range asmImpls() {
+		t.Run("isa="+im.name, func(t *testing.T) { testGemmKernelChunks(t, im) })
 	}
+}
+
+func testGemmKernelChunks(t *testing.T, im *Impl) {
 	r := rand.New(rand.NewPCG(7, 8))
+	MR, NR := im.Tile()
 	defer func(v int) { gemmChunkFlops = v }(gemmChunkFlops)
 	for _, ep := range []GemmEpilogue{GemmBiasSigmoidSample, GemmUpdate} {
 		gemmChunkFlops = 1 << 25
-		g := newGemmCase(r, 37, 70, 33, ep, 1, 0.5, 0)
+		g := newGemmCase(r, im, 37, 70, 33, ep, 1, 0.5, 0)
 		g.col0 = 5
 		if ep == GemmUpdate && g.wp == nil { // with the packed copy
-			g.wpstride = GemmNR * g.m
-			g.wp0 = make([]float32, (g.n-1)/GemmNR*g.wpstride+GemmNR*g.m)
+			g.wpstride = NR * g.m
+			g.wp0 = make([]float32, (g.n-1)/NR*g.wpstride+NR*g.m)
 		}
-		c, s := g.run(gemmKernelAccel)
+		c, s := g.run(im.gemmRaw)
 		w := append([]float32(nil), g.w...)
 		wp := append([]float32(nil), g.wp...)
-		for _, f := range []int{1, 2 * GemmMR * GemmNR * 33 * 3, 20000} {
+		for _, f := range []int{1, 2 * MR * NR * 33 * 3, 20000} {
 			gemmChunkFlops = f
-			c2, s2 := g.run(gemmKernelAccel)
+			c2, s2 := g.run(im.gemmRaw)
 			for i := range c {
 				if math.Float32bits(c[i]) != math.Float32bits(c2[i]) {
 					t.Fatalf("ep %d chunk %d: C[%d] = %g, want %g", ep, f, i, c2[i], c[i])
@@ -477,21 +476,26 @@ func TestGemmKernelChunks(t *testing.T) {
 
 // onesByRow returns the packed operands of a K = 1 product whose every row
 // is vals: A = m ones, B = the row vals.
-func onesByRow(m int, vals []float32) (a, pb []float32) {
+// They are packed for level im (BStride NR).
+func onesByRow(im *Impl, m int, vals []float32) (a, pb []float32) {
 	a = make([]float32, m)
 	for i := range a {
 		a[i] = 1
 	}
 	n := len(vals)
-	pb = make([]float32, GemmPackedBLen(1, n, GemmNR))
-	GemmPackBGeneric(pb, false, vals, n, 1, n, GemmNR)
+	_, NR := im.Tile()
+	pb = make([]float32, im.GemmPackedBLen(1, n, NR))
+	im.Twin().GemmPackB(pb, false, vals, n, 1, n, NR)
 	return a, pb
 }
 
 // TestGemmKernelSpecial checks special values: NaN and Inf in the operands
 // propagate as in the Go twin, β = 0 overwrites NaN, and the sigmoid
 // epilogue handles ±0, ±88, ±104, ±Inf and NaN pre-activations like Sigmoid1.
-func TestGemmKernelSpecial(t *testing.T) {
+func TestGemmKernelSpecial(t *testing.T) { eachImpl(t, testGemmKernelSpecial) }
+
+func testGemmKernelSpecial(t *testing.T, im *Impl) {
+	MR, NR := im.Tile()
 	inf := float32(math.Inf(1))
 	nan := float32(math.NaN())
 	vals := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 88, -88, 87.5, -87.5, 104, -104, 105, -105,
@@ -499,14 +503,15 @@ func TestGemmKernelSpecial(t *testing.T) {
 	// K = 1, A = 1: the pre-activation of column j is B[j] (+ bias 0).
 	n := len(vals)
 	for _, ep := range []GemmEpilogue{GemmAlphaBeta, GemmBiasSigmoid} {
-		for m := 1; m <= 6; m++ {
-			a, pb := onesByRow(m, vals)
-			for _, impl := range gemmImpls() {
+		for m := 1; m <= MR; m++ {
+			a, pb := onesByRow(im, m, vals)
+			{
+				impl := im
 				c := make([]float32, m*n)
 				for i := range c {
 					c[i] = nan
 				}
-				impl.run(&GemmArgs{M: m, N: n, K: 1, A: a, B: pb, BStride: GemmNR, C: c, LDC: n,
+				impl.gemmRaw(&GemmArgs{M: m, N: n, K: 1, A: a, B: pb, BStride: NR, C: c, LDC: n,
 					Alpha: 1, Beta: 0, Epilogue: ep, Bias: make([]float32, n)})
 				for i := range m {
 					for j, x := range vals {
@@ -530,14 +535,18 @@ func TestGemmKernelSpecial(t *testing.T) {
 // TestGemmKernelSpecialUpdate checks GemmUpdate on special values: NaN and
 // Inf in the product or in W propagate into the velocity and W as the
 // formulas say, and β = 0 overwrites a NaN velocity.
-func TestGemmKernelSpecialUpdate(t *testing.T) {
+func TestGemmKernelSpecialUpdate(t *testing.T) { eachImpl(t, testGemmKernelSpecialUpdate) }
+
+func testGemmKernelSpecialUpdate(t *testing.T, im *Impl) {
+	MR, NR := im.Tile()
 	inf := float32(math.Inf(1))
 	nan := float32(math.NaN())
 	vals := []float32{0, 1, -1, 3e38, -3e38, inf, -inf, nan, 1e-40}
 	n := len(vals)
-	for m := 1; m <= 6; m++ {
-		a, pb := onesByRow(m, vals)
-		for _, impl := range gemmImpls() {
+	for m := 1; m <= MR; m++ {
+		a, pb := onesByRow(im, m, vals)
+		{
+			impl := im
 			for _, wv := range vals {
 				c := make([]float32, m*n)
 				w := make([]float32, m*n)
@@ -545,7 +554,7 @@ func TestGemmKernelSpecialUpdate(t *testing.T) {
 					c[i], w[i] = nan, wv
 				}
 				const decay = 0.5
-				impl.run(&GemmArgs{M: m, N: n, K: 1, A: a, B: pb, BStride: GemmNR, C: c, LDC: n,
+				impl.gemmRaw(&GemmArgs{M: m, N: n, K: 1, A: a, B: pb, BStride: NR, C: c, LDC: n,
 					Alpha: 1, Beta: 0, Epilogue: GemmUpdate, W: w, LDW: n, Decay: decay})
 				for i := range m {
 					for j, x := range vals {
@@ -572,10 +581,16 @@ func TestGemmPack(t *testing.T) {
 		name string
 		a    func(dst []float32, trans bool, a []float32, lda, m, k int)
 		b    func(dst []float32, trans bool, b []float32, ldb, k, n, stride int)
+		im   *Impl
 	}
-	packers := []packer{{"go", GemmPackAGeneric, GemmPackBGeneric}, {"dispatch", GemmPackA, GemmPackB}}
+	var packers []packer
+	for _, im := range Supported() {
+		packers = append(packers, packer{"isa=" + im.name, im.GemmPackA, im.GemmPackB, im})
+	}
+	packers = append(packers, packer{"api", GemmPackA, GemmPackB, Current()})
 	nan := float32(math.NaN())
 	for _, pk := range packers {
+		GemmMR, GemmNR := pk.im.Tile()
 		for rows := 0; rows <= 35; rows++ {
 			for _, cols := range []int{0, 1, 2, 7, 8, 9, 15, 16, 17, 23, 24, 25, 40, 63, 64, 65} {
 				for _, trans := range []bool{false, true} {
@@ -618,7 +633,7 @@ func TestGemmPack(t *testing.T) {
 					// B: op(B) is rows(k)×cols(n).
 					k, n := rows, cols
 					stride := GemmNR*k + GemmNR*r.IntN(2)
-					dst = make([]float32, GemmPackedBLen(k, n, stride)+8)
+					dst = make([]float32, pk.im.GemmPackedBLen(k, n, stride)+8)
 					for i := range dst {
 						dst[i] = nan
 					}
@@ -639,7 +654,7 @@ func TestGemmPack(t *testing.T) {
 							}
 						}
 					}
-					for i := GemmPackedBLen(k, n, stride); i < len(dst); i++ {
+					for i := pk.im.GemmPackedBLen(k, n, stride); i < len(dst); i++ {
 						if dst[i] == dst[i] {
 							t.Fatalf("%s PackB trans=%v %d×%d: wrote past the end", pk.name, trans, k, n)
 						}
@@ -652,8 +667,11 @@ func TestGemmPack(t *testing.T) {
 
 // TestGemmKernelPanics checks the argument checks.
 func TestGemmKernelPanics(t *testing.T) {
+	_, nr := Current().Tile()
+	bLen := 16/nr*3*nr + 3*nr // (N-1)/NR·BStride + NR·K
+	wpLen := 16/nr*7*nr + 7*nr
 	ok := func() GemmArgs {
-		return GemmArgs{M: 7, N: 17, K: 3, A: make([]float32, 21), B: make([]float32, 96), BStride: 48,
+		return GemmArgs{M: 7, N: 17, K: 3, A: make([]float32, 21), B: make([]float32, bLen), BStride: 3 * nr,
 			C: make([]float32, 6*20+17), LDC: 20, Bias: make([]float32, 17), S: make([]float32, 7*17), LDS: 17,
 			Epilogue: GemmBiasSigmoidSample}
 	}
@@ -664,8 +682,8 @@ func TestGemmKernelPanics(t *testing.T) {
 		func(g *GemmArgs) { g.LDC = 16 },
 		func(g *GemmArgs) { g.C = g.C[:len(g.C)-1] },
 		func(g *GemmArgs) { g.A = g.A[:20] },
-		func(g *GemmArgs) { g.BStride = 47 },
-		func(g *GemmArgs) { g.B = g.B[:95] },
+		func(g *GemmArgs) { g.BStride = 3*nr - 1 },
+		func(g *GemmArgs) { g.B = g.B[:bLen-1] },
 		func(g *GemmArgs) { g.Bias = g.Bias[:16] },
 		func(g *GemmArgs) { g.LDS = 16 },
 		func(g *GemmArgs) { g.S = g.S[:7*17-1] },
@@ -676,10 +694,10 @@ func TestGemmKernelPanics(t *testing.T) {
 		func(g *GemmArgs) { g.Epilogue, g.W, g.LDW = GemmUpdate, make([]float32, 6*20+17), 16 },
 		func(g *GemmArgs) { g.Epilogue, g.W, g.LDW = GemmUpdate, make([]float32, 6*20+16), 20 },
 		func(g *GemmArgs) {
-			g.Epilogue, g.W, g.LDW, g.WP, g.WPStride = GemmUpdate, make([]float32, 6*20+17), 20, make([]float32, 1000), 16*7-1
+			g.Epilogue, g.W, g.LDW, g.WP, g.WPStride = GemmUpdate, make([]float32, 6*20+17), 20, make([]float32, 1000), nr*7-1
 		},
 		func(g *GemmArgs) {
-			g.Epilogue, g.W, g.LDW, g.WP, g.WPStride = GemmUpdate, make([]float32, 6*20+17), 20, make([]float32, 16*7+16*7-1), 16*7
+			g.Epilogue, g.W, g.LDW, g.WP, g.WPStride = GemmUpdate, make([]float32, 6*20+17), 20, make([]float32, wpLen-1), nr*7
 		},
 	} {
 		g := ok()
@@ -698,7 +716,7 @@ func TestGemmKernelPanics(t *testing.T) {
 // TestGemmKernelAllocs checks that the kernel and the packs do not allocate.
 func TestGemmKernelAllocs(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	g := newGemmCase(r, 13, 40, 20, GemmBiasSigmoidSample, 1, 0, 0)
+	g := newGemmCase(r, Current(), 13, 40, 20, GemmBiasSigmoidSample, 1, 0, 0)
 	c, s := g.run(GemmKernel)
 	args := g.args(c, s)
 	dst := make([]float32, 13*20)
@@ -710,33 +728,39 @@ func TestGemmKernelAllocs(t *testing.T) {
 	}
 }
 
-// FuzzGemmKernel compares the assembly with the Go twin on random blocks.
+// FuzzGemmKernel compares each level with its Go twin on random blocks (on
+// a machine without assembly, the twin with itself).
 func FuzzGemmKernel(f *testing.F) {
 	f.Add(uint8(6), uint8(16), uint8(8), uint64(1), float32(1), float32(0), uint8(0), uint8(0))
 	f.Fuzz(func(t *testing.T, m, n, k uint8, seed uint64, alpha, beta float32, ep, col0 uint8) {
-		if !Accelerated() {
-			t.Skip("no assembly")
+		for _, im := range Supported() {
+			fuzzGemmKernel(t, im, m, n, k, seed, alpha, beta, ep, col0)
 		}
+	})
+}
+
+func fuzzGemmKernel(t *testing.T, im *Impl, m, n, k uint8, seed uint64, alpha, beta float32, ep, col0 uint8) {
+	{
 		r := rand.New(rand.NewPCG(seed, 99))
-		g := newGemmCase(r, int(m%40), int(n%70), int(k%70), GemmEpilogue(ep%gemmEpilogues), alpha, beta, 0)
+		g := newGemmCase(r, im, int(m%40), int(n%70), int(k%70), GemmEpilogue(ep%gemmEpilogues), alpha, beta, 0)
 		g.col0 = int(col0)
-		c1, s1 := g.run(gemmKernelGo)
+		c1, s1 := g.run(im.Twin().gemmRaw)
 		w1 := append([]float32(nil), g.w...)
-		c2, s2 := g.run(gemmKernelAccel)
+		c2, s2 := g.run(im.gemmRaw)
 		for i := range w1 { // W moves by each implementation's own C
 			want := g.w0[i]
 			if ri := i - g.woff; g.ep == GemmUpdate && ri >= 0 && ri/g.ldw < g.m && ri%g.ldw < g.n {
 				want += c2[g.off+ri/g.ldw*g.ldc+ri%g.ldw]
 			}
 			if math.Float32bits(g.w[i]) != math.Float32bits(want) {
-				t.Fatalf("%s: W[%d]: avx2 %g, want %g (go %g)", g, i, g.w[i], want, w1[i])
+				t.Fatalf("%s %s: W[%d]: %g, want %g (twin %g)", im.name, g, i, g.w[i], want, w1[i])
 			}
 		}
 		for i := range c1 {
 			x, y := c1[i], c2[i]
 			if x != x || y != y {
 				if (x != x) != (y != y) {
-					t.Fatalf("%s: C[%d]: go %g, avx2 %g", g, i, x, y)
+					t.Fatalf("%s %s: C[%d]: twin %g, level %g", im.name, g, i, x, y)
 				}
 				continue
 			}
@@ -749,7 +773,7 @@ func FuzzGemmKernel(f *testing.F) {
 				continue
 			}
 			if math.Abs(float64(x)-float64(y)) > 2*tol {
-				t.Fatalf("%s: C[%d]: go %g, avx2 %g (ref %g ± %g)", g, i, x, y, ref, tol)
+				t.Fatalf("%s %s: C[%d]: twin %g, level %g (ref %g ± %g)", im.name, g, i, x, y, ref, tol)
 			}
 		}
 		if g.ep == GemmBiasSigmoidSample {
@@ -768,5 +792,5 @@ func FuzzGemmKernel(f *testing.F) {
 			}
 			_ = s1
 		}
-	})
+	}
 }

@@ -7,26 +7,32 @@ package asm
 
 // SigmoidMatVec sets y[i] = σ(Σ_j w[i*ldw+j]·x[j] + c[i]) for i < len(y),
 // j < len(x): y = σ(W·x + c) with W of len(y) rows of len(x). It streams W
-// once, with the AVX2/FMA3 assembly when Accelerated (the dot products, then
-// the bias and sigmoid of BiasSigmoid on y) and with SigmoidMatVecGeneric
-// otherwise; the two sum in different orders, so they agree within float32
+// once, on the Current level (with the assembly, the dot products and then
+// the bias and sigmoid of BiasSigmoid on y; SigmoidMatVecGeneric on the
+// generic level); the two sum in different orders, so they agree within float32
 // rounding of the sums, not bitwise. y must not overlap w, x or c. It panics
 // if ldw < len(x), len(c) < len(y) or len(w) < (len(y)-1)*ldw+len(x) (when
 // len(y) and len(x) are not zero), and it does not allocate.
-func SigmoidMatVec(y, w []float32, ldw int, x, c []float32) {
+func SigmoidMatVec(y, w []float32, ldw int, x, c []float32) { cur.SigmoidMatVec(y, w, ldw, x, c) }
+
+// SigmoidMatVec is SigmoidMatVec on level im.
+func (im *Impl) SigmoidMatVec(y, w []float32, ldw int, x, c []float32) {
 	checkMat(false, len(y), len(w), ldw, len(x), len(c))
-	sigmoidMatVec(y, w, ldw, x, c)
+	im.matVec(y, w, ldw, x, c)
 }
 
 // SigmoidMatTVec sets y[j] = σ(Σ_i w[i*ldw+j]·h[i] + b[j]) for j < len(y),
 // i < len(h): y = σ(Wᵀ·h + b) with W of len(h) rows of len(y). It streams W
-// once, row after row, with the assembly when Accelerated and with
-// SigmoidMatTVecGeneric otherwise. y must not overlap w, h or b. It panics if
+// once, row after row, on the Current level (SigmoidMatTVecGeneric on the
+// generic level). y must not overlap w, h or b. It panics if
 // ldw < len(y), len(b) < len(y) or len(w) < (len(h)-1)*ldw+len(y) (when
 // len(h) and len(y) are not zero), and it does not allocate.
-func SigmoidMatTVec(y, w []float32, ldw int, h, b []float32) {
+func SigmoidMatTVec(y, w []float32, ldw int, h, b []float32) { cur.SigmoidMatTVec(y, w, ldw, h, b) }
+
+// SigmoidMatTVec is SigmoidMatTVec on level im.
+func (im *Impl) SigmoidMatTVec(y, w []float32, ldw int, h, b []float32) {
 	checkMat(true, len(h), len(w), ldw, len(y), len(b))
-	sigmoidMatTVec(y, w, ldw, h, b)
+	im.matTVec(y, w, ldw, h, b)
 }
 
 // checkMat panics unless W, of rows rows of cols elements at a stride of

@@ -9,20 +9,13 @@ import (
 // benchMat runs the sigmoid-matvecs on W of H rows of V (shape=VxH, the
 // RBM's visible × hidden) and reports the GB/s of W streamed.
 func benchMat(b *testing.B, t bool) {
-	for _, impl := range matImpls {
+	for _, impl := range matImpls() {
 		if impl.t != t || impl.name[:3] == "api" {
 			continue
 		}
 		for _, sh := range [][2]int{{784, 500}, {4096, 4096}} {
 			v, h := sh[0], sh[1]
-			name := impl.name[:len(impl.name)-len("/W·x")]
-			if t {
-				name = impl.name[:len(impl.name)-len("/Wᵀ·h")]
-			}
-			b.Run(fmt.Sprintf("impl=%s/shape=%dx%d", name, v, h), func(b *testing.B) {
-				if impl.asm && !Accelerated() {
-					b.Skip("no AVX2+FMA3 assembly: " + Features())
-				}
+			b.Run(fmt.Sprintf("impl=%s/shape=%dx%d", impl.im.name, v, h), func(b *testing.B) {
 				m := newMatCase(rand.New(rand.NewPCG(9, uint64(v))), h, v, v, t, false)
 				nout := h
 				if t {

@@ -14,15 +14,19 @@ type matImpl struct {
 	t    bool
 	f    func(y, w []float32, ldw int, x, c []float32)
 	asm  bool
+	im   *Impl // the level (the exported function: Current)
 }
 
-var matImpls = []matImpl{
-	{"avx2/W·x", false, sigmoidMatVecAccel, true},
-	{"go/W·x", false, SigmoidMatVecGeneric, false},
-	{"api/W·x", false, SigmoidMatVec, false},
-	{"avx2/Wᵀ·h", true, sigmoidMatTVecAccel, true},
-	{"go/Wᵀ·h", true, SigmoidMatTVecGeneric, false},
-	{"api/Wᵀ·h", true, SigmoidMatTVec, false},
+// matImpls returns both directions on every supported level and through
+// the exported functions.
+func matImpls() []matImpl {
+	var s []matImpl
+	for _, im := range Supported() {
+		s = append(s, matImpl{"isa=" + im.name + "/W·x", false, im.matVec, im.Accelerated(), im},
+			matImpl{"isa=" + im.name + "/Wᵀ·h", true, im.matTVec, im.Accelerated(), im})
+	}
+	return append(s, matImpl{"api/W·x", false, SigmoidMatVec, false, Current()},
+		matImpl{"api/Wᵀ·h", true, SigmoidMatTVec, false, Current()})
 }
 
 // matCase is a matrix of rows rows of cols elements at stride ld, NaN in the
@@ -144,11 +148,8 @@ func verifyMat(t *testing.T, impl matImpl, m matCase, y []float32) {
 
 func TestSigmoidMatVecShapes(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, impl := range matImpls {
+	for _, impl := range matImpls() {
 		t.Run(impl.name, func(t *testing.T) {
-			if impl.asm && !Accelerated() {
-				t.Skip("no AVX2+FMA3 assembly: " + Features())
-			}
 			for rows := 0; rows <= 33; rows++ {
 				for cols := 0; cols <= 33; cols++ {
 					for _, pad := range []int{0, 1, 7} {
@@ -171,15 +172,12 @@ func TestSigmoidMatVecShapes(t *testing.T) {
 	}
 }
 
-// TestSigmoidMatVecExact uses data whose sums are exact in float32, so the
-// assembly must give exactly BiasSigmoid of the exact sums, whatever its
+// TestSigmoidMatVecExact uses data whose sums are exact in float32, so each
+// assembly level must give exactly BiasSigmoid of the exact sums, whatever its
 // order of summation: it checks every row and column edge bit for bit.
 func TestSigmoidMatVecExact(t *testing.T) {
-	if !Accelerated() {
-		t.Skip("no AVX2+FMA3 assembly: " + Features())
-	}
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, impl := range matImpls {
+	for _, impl := range matImpls() {
 		if !impl.asm {
 			continue
 		}
@@ -193,7 +191,7 @@ func TestSigmoidMatVecExact(t *testing.T) {
 					pre[o] = float32(s - float64(m.bias[o])) // exact
 				}
 				want := make([]float32, len(y))
-				biasSigmoidAccel(want, pre, m.bias)
+				impl.im.biasSigmoid(want, pre, m.bias)
 				for o := range y {
 					if math.Float32bits(y[o]) != math.Float32bits(want[o]) {
 						t.Fatalf("%s %dx%d: y[%d] = %g, want %g", impl.name, rows, cols, o, y[o], want[o])
@@ -207,13 +205,10 @@ func TestSigmoidMatVecExact(t *testing.T) {
 // TestSigmoidMatVecChunks makes the blocks of the assembly calls small so
 // that every block boundary is crossed.
 func TestSigmoidMatVecChunks(t *testing.T) {
-	if !Accelerated() {
-		t.Skip("no AVX2+FMA3 assembly: " + Features())
-	}
 	defer func(a, b, c, d int) { matChunk, matChunkCols, matTChunkCols, sigmoidChunk = a, b, c, d }(matChunk, matChunkCols, matTChunkCols, sigmoidChunk)
 	matChunk, matChunkCols, matTChunkCols, sigmoidChunk = 200, 24, 16, 40
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, impl := range matImpls {
+	for _, impl := range matImpls() {
 		if !impl.asm {
 			continue
 		}
@@ -226,7 +221,7 @@ func TestSigmoidMatVecChunks(t *testing.T) {
 				pre[o] = float32(s - float64(m.bias[o]))
 			}
 			want := make([]float32, len(y))
-			biasSigmoidAccel(want, pre, m.bias)
+			impl.im.biasSigmoid(want, pre, m.bias)
 			for o := range y {
 				if math.Float32bits(y[o]) != math.Float32bits(want[o]) {
 					t.Fatalf("%s %dx%d: y[%d] = %g, want %g", impl.name, sh[0], sh[1], o, y[o], want[o])
@@ -288,9 +283,6 @@ func FuzzSigmoidMatVec(f *testing.F) {
 	f.Add([]byte{9, 17, 1, 0, 0x00, 0x10, 0x00, 0xf0, 0xff, 0x7f, 0x00, 0x80, 0x34, 0x12})
 	f.Add([]byte{33, 33, 3, 1, 0x01, 0x00, 0x00, 0x08, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if !Accelerated() {
-			t.Skip("no AVX2+FMA3 assembly: " + Features())
-		}
 		hdr := make([]byte, 4)
 		n := copy(hdr, data)
 		data = data[n:]
@@ -315,7 +307,7 @@ func FuzzSigmoidMatVec(f *testing.F) {
 		for i := range m.bias {
 			m.bias[i] = next()
 		}
-		for _, impl := range matImpls {
+		for _, impl := range matImpls() {
 			if impl.t == tr && impl.name[:3] != "api" {
 				verifyMat(t, impl, m, runMat(t, impl, m))
 			}

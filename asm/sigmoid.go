@@ -70,29 +70,34 @@ func BiasSigmoidGeneric(dst, src, bias []float32) {
 	}
 }
 
-// Sigmoid sets dst[i] = σ(src[i]) for i < len(src), with the AVX2/FMA3
-// assembly when Accelerated and with SigmoidGeneric otherwise; both follow
-// Sigmoid1, at most 4 ulp from the exact value (the two may differ by an ulp
-// or two where FMA rounding differs). dst may be src. It panics if
-// len(dst) < len(src), and it does not allocate.
-func Sigmoid(dst, src []float32) {
+// Sigmoid sets dst[i] = σ(src[i]) for i < len(src) on the Current level;
+// every level follows Sigmoid1, at most 4 ulp from the exact value (levels
+// may differ by an ulp or two where FMA rounding differs). dst may be src. It
+// panics if len(dst) < len(src), and it does not allocate.
+func Sigmoid(dst, src []float32) { cur.Sigmoid(dst, src) }
+
+// BiasSigmoid sets dst[i] = σ(src[i] + bias[i]) for i < len(src) on the
+// Current level. dst may be src. It panics if dst or bias is shorter than
+// src, and it does not allocate.
+func BiasSigmoid(dst, src, bias []float32) { cur.BiasSigmoid(dst, src, bias) }
+
+// Sigmoid is Sigmoid on level im.
+func (im *Impl) Sigmoid(dst, src []float32) {
 	if len(dst) < len(src) {
 		panic("asm: Sigmoid: len(dst) < len(src)")
 	}
-	sigmoid(dst, src)
+	im.sigmoid(dst, src)
 }
 
-// BiasSigmoid sets dst[i] = σ(src[i] + bias[i]) for i < len(src), with the
-// assembly when Accelerated and with BiasSigmoidGeneric otherwise. dst may be
-// src. It panics if dst or bias is shorter than src, and it does not allocate.
-func BiasSigmoid(dst, src, bias []float32) {
+// BiasSigmoid is BiasSigmoid on level im.
+func (im *Impl) BiasSigmoid(dst, src, bias []float32) {
 	if len(dst) < len(src) {
 		panic("asm: BiasSigmoid: len(dst) < len(src)")
 	}
 	if len(bias) < len(src) {
 		panic("asm: BiasSigmoid: len(bias) < len(src)")
 	}
-	biasSigmoid(dst, src, bias)
+	im.biasSigmoid(dst, src, bias)
 }
 
 // sigmoidChunk bounds the elements of one sigmoid assembly call (about 20 µs

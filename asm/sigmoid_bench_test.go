@@ -18,21 +18,17 @@ func mathExpSigmoid(dst, src []float32) {
 // BenchmarkSigmoid compares the implementations at n elements, inputs
 // uniform in [-10, 10]; ns/elem is the time per element.
 func BenchmarkSigmoid(b *testing.B) {
-	impls := []struct {
+	type impl struct {
 		name string
 		f    func(dst, src []float32)
-		asm  bool
-	}{
-		{"avx2", sigmoidAccel, true},
-		{"go", SigmoidGeneric, false},
-		{"mathexp", mathExpSigmoid, false},
 	}
-	for _, impl := range impls {
+	var impls []impl
+	for _, im := range Supported() {
+		impls = append(impls, impl{im.name, im.sigmoid})
+	}
+	for _, impl := range append(impls, impl{"mathexp", mathExpSigmoid}) {
 		for _, n := range []int{256, 4096, 65536} {
 			b.Run(fmt.Sprintf("impl=%s/n=%d", impl.name, n), func(b *testing.B) {
-				if impl.asm && !Accelerated() {
-					b.Skip("no AVX2+FMA3 assembly: " + Features())
-				}
 				r := rand.New(rand.NewPCG(1, uint64(n)))
 				src := make([]float32, n)
 				for i := range src {
@@ -52,20 +48,9 @@ func BenchmarkSigmoid(b *testing.B) {
 
 // BenchmarkBiasSigmoid is BiasSigmoid at 4096 elements.
 func BenchmarkBiasSigmoid(b *testing.B) {
-	impls := []struct {
-		name string
-		f    func(dst, src, bias []float32)
-		asm  bool
-	}{
-		{"avx2", biasSigmoidAccel, true},
-		{"go", BiasSigmoidGeneric, false},
-	}
 	const n = 4096
-	for _, impl := range impls {
+	for _, impl := range Supported() {
 		b.Run(fmt.Sprintf("impl=%s/n=%d", impl.name, n), func(b *testing.B) {
-			if impl.asm && !Accelerated() {
-				b.Skip("no AVX2+FMA3 assembly: " + Features())
-			}
 			r := rand.New(rand.NewPCG(2, n))
 			src, bias := make([]float32, n), make([]float32, n)
 			for i := range src {
@@ -76,7 +61,7 @@ func BenchmarkBiasSigmoid(b *testing.B) {
 			b.SetBytes(int64(4 * n))
 			b.ReportAllocs()
 			for b.Loop() {
-				impl.f(dst, src, bias)
+				impl.biasSigmoid(dst, src, bias)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/elem")
 		})

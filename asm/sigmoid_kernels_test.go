@@ -7,27 +7,38 @@ import (
 	"testing"
 )
 
-// The sigmoid implementations: the assembly, its Go twin and the exported
-// function (whichever this machine runs).
-var sigmoidImpls = []struct {
+type sigImpl struct {
 	name string
 	f    func(dst, src []float32)
 	asm  bool
-}{
-	{"avx2", sigmoidAccel, true},
-	{"avx2-direct", sigmoidDirectAccel, true},
-	{"go", SigmoidGeneric, false},
-	{"api", Sigmoid, false},
 }
 
-var biasSigmoidImpls = []struct {
+type biasSigImpl struct {
 	name string
 	f    func(dst, src, bias []float32)
 	asm  bool
-}{
-	{"avx2", biasSigmoidAccel, true},
-	{"go", BiasSigmoidGeneric, false},
-	{"api", BiasSigmoid, false},
+}
+
+// sigmoidImpls returns the sigmoid of every supported level, the
+// line-by-line transcription of Sigmoid1 of the assembly levels, and the
+// exported function (whichever level this machine runs).
+func sigmoidImpls() []sigImpl {
+	var s []sigImpl
+	for _, im := range Supported() {
+		s = append(s, sigImpl{im.name, im.sigmoid, im.Accelerated()})
+		if im.Accelerated() {
+			s = append(s, sigImpl{im.name + "-direct", im.direct, true})
+		}
+	}
+	return append(s, sigImpl{"api", Sigmoid, Accelerated()})
+}
+
+func biasSigmoidImpls() []biasSigImpl {
+	var s []biasSigImpl
+	for _, im := range Supported() {
+		s = append(s, biasSigImpl{im.name, im.biasSigmoid, im.Accelerated()})
+	}
+	return append(s, biasSigImpl{"api", BiasSigmoid, Accelerated()})
 }
 
 // sigmoidSpecials are the inputs where a sigmoid goes wrong first.
@@ -74,7 +85,7 @@ func sigmoidOK(x, got float32, maxTwin int64) bool {
 // maxTwin is how far an implementation may be from Sigmoid1: 0 for the Go
 // twin itself, 2 ulp for the assembly (FMA rounding).
 func maxTwin(asm bool) int64 {
-	if asm || accelerated {
+	if asm {
 		return 2
 	}
 	return 0
@@ -110,11 +121,8 @@ func TestSigmoidLengths(t *testing.T) {
 	if testing.Short() {
 		offs = 2
 	}
-	for _, impl := range sigmoidImpls {
+	for _, impl := range sigmoidImpls() {
 		t.Run("impl="+impl.name, func(t *testing.T) {
-			if impl.asm && !Accelerated() {
-				t.Skip("no AVX2+FMA3 assembly: " + Features())
-			}
 			for _, n := range lengths {
 				for off := range offs {
 					in := sigmoidInput(r, n+off)[off:]
@@ -159,11 +167,8 @@ func TestBiasSigmoidLengths(t *testing.T) {
 	if testing.Short() {
 		offs = 2
 	}
-	for _, impl := range biasSigmoidImpls {
+	for _, impl := range biasSigmoidImpls() {
 		t.Run("impl="+impl.name, func(t *testing.T) {
-			if impl.asm && !Accelerated() {
-				t.Skip("no AVX2+FMA3 assembly: " + Features())
-			}
 			for _, n := range lengths {
 				for off := range offs {
 					src := sigmoidInput(r, n+off)[off:]
@@ -188,10 +193,7 @@ func TestBiasSigmoidLengths(t *testing.T) {
 // 41-element vector (the main loop, the one-vector loop and the masked
 // tail).
 func TestSigmoidSpecial(t *testing.T) {
-	for _, impl := range sigmoidImpls {
-		if impl.asm && !Accelerated() {
-			continue
-		}
+	for _, impl := range sigmoidImpls() {
 		for _, x := range sigmoidSpecials {
 			for pos := range 41 {
 				src := make([]float32, 41)
@@ -209,10 +211,7 @@ func TestSigmoidSpecial(t *testing.T) {
 			}
 		}
 	}
-	for _, impl := range biasSigmoidImpls {
-		if impl.asm && !Accelerated() {
-			continue
-		}
+	for _, impl := range biasSigmoidImpls() {
 		for _, x := range sigmoidSpecials {
 			for _, b := range sigmoidSpecials {
 				src, bias, dst := []float32{x, 1, 2, 3, 4, 5, 6, 7, x}, []float32{b, 0, 0, 0, 0, 0, 0, 0, b}, make([]float32, 9)
@@ -227,19 +226,22 @@ func TestSigmoidSpecial(t *testing.T) {
 	}
 }
 
-// TestSigmoidAVX2Accuracy checks the assembly on 10M+1 points evenly
+// TestSigmoidAsmAccuracy checks each assembly level on 10M+1 points evenly
 // spread over [-90, 90]: within 4 ulp of the exact value, 2 of Sigmoid1.
-func TestSigmoidAVX2Accuracy(t *testing.T) {
-	if !Accelerated() {
-		t.Skip("no AVX2+FMA3 assembly: " + Features())
+func TestSigmoidAsmAccuracy(t *testing.T) {
+	for _, im := range asmImpls() {
+		t.Run("isa="+im.name, func(t *testing.T) { testSigmoidAccuracy(t, im) })
 	}
+}
+
+func testSigmoidAccuracy(t *testing.T, im *Impl) {
 	const n = 10_000_000
 	src := make([]float32, n+1)
 	for i := range src {
 		src[i] = float32(-90 + 180*float64(i)/n)
 	}
 	dst := make([]float32, len(src))
-	sigmoidAccel(dst, src)
+	im.sigmoid(dst, src)
 	var worst, worstTwin int64
 	var worstX, worstTwinX float32
 	for i, x := range src {
@@ -256,13 +258,17 @@ func TestSigmoidAVX2Accuracy(t *testing.T) {
 	t.Logf("max error %d ulp at x=%g; %d ulp from Sigmoid1 at x=%g; over %d points in [-90,90]", worst, worstX, worstTwin, worstTwinX, n+1)
 }
 
-// TestSigmoidAVX2Direct checks that sigmoidAVX2's rearranged steps (the
-// clamp at 104, E/(E+2^64)) give the same bits as the line-by-line
-// transcription of Sigmoid1, on a sample of all float32 bit patterns.
-func TestSigmoidAVX2Direct(t *testing.T) {
-	if !Accelerated() {
-		t.Skip("no AVX2+FMA3 assembly: " + Features())
+// TestSigmoidAsmDirect checks that each assembly sigmoid's rearranged steps
+// (in sigmoidAVX2: the clamp at 104, E/(E+2^64)) give the same bits as the
+// line-by-line transcription of Sigmoid1, on a sample of all float32 bit
+// patterns.
+func TestSigmoidAsmDirect(t *testing.T) {
+	for _, im := range asmImpls() {
+		t.Run("isa="+im.name, func(t *testing.T) { testSigmoidDirect(t, im) })
 	}
+}
+
+func testSigmoidDirect(t *testing.T, im *Impl) {
 	step := uint32(97)
 	if testing.Short() {
 		step = 4099
@@ -271,11 +277,11 @@ func TestSigmoidAVX2Direct(t *testing.T) {
 	src := make([]float32, 0, chunk)
 	a, b := make([]float32, chunk), make([]float32, chunk)
 	check := func() {
-		sigmoidAccel(a, src)
-		sigmoidDirectAccel(b, src)
+		im.sigmoid(a, src)
+		im.direct(b, src)
 		for i, x := range src {
 			if math.Float32bits(a[i]) != math.Float32bits(b[i]) && !(a[i] != a[i] && b[i] != b[i]) {
-				t.Fatalf("σ(%g = %#x): sigmoidAVX2 %g, sigmoidDirectAVX2 %g", x, math.Float32bits(x), a[i], b[i])
+				t.Fatalf("%s: σ(%g = %#x) = %g, direct %g", im.name, x, math.Float32bits(x), a[i], b[i])
 			}
 		}
 		src = src[:0]
@@ -318,16 +324,14 @@ func TestSigmoidAllocs(t *testing.T) {
 	}
 }
 
-// FuzzSigmoid compares the assembly with Sigmoid1 on float32 bit patterns
+// FuzzSigmoid compares every level with Sigmoid1 (and the assembly with its
+// direct transcription) on float32 bit patterns
 // taken from the input, at an offset of data[0]%8 elements.
 func FuzzSigmoid(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{3, 0, 0, 0x80, 0x7f, 0, 0, 0x80, 0xff, 0, 0, 0xc0, 0x7f, 0, 0, 0xd0, 0xc2})
 	f.Add(make([]byte, 4*37+1))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if !Accelerated() {
-			t.Skip("no AVX2+FMA3 assembly: " + Features())
-		}
 		off := 0
 		if len(data) > 0 {
 			off, data = int(data[0]%8), data[1:]
@@ -336,19 +340,21 @@ func FuzzSigmoid(f *testing.F) {
 		for i := range src {
 			src[i] = math.Float32frombits(uint32(data[4*i]) | uint32(data[4*i+1])<<8 | uint32(data[4*i+2])<<16 | uint32(data[4*i+3])<<24)
 		}
-		dst, ok := guarded(len(src), off)
-		sigmoidAccel(dst, src)
-		if !ok() {
-			t.Fatal("wrote outside dst")
-		}
-		direct := make([]float32, len(src))
-		sigmoidDirectAccel(direct, src)
-		for i, x := range src {
-			if !sigmoidOK(x, dst[i], 2) {
-				t.Fatalf("σ(%g) = %g, Sigmoid1 %g, exact %g", x, dst[i], Sigmoid1(x), sigmoidRef(x))
+		for _, im := range Supported() {
+			dst, ok := guarded(len(src), off)
+			im.sigmoid(dst, src)
+			if !ok() {
+				t.Fatalf("%s: wrote outside dst", im.name)
 			}
-			if math.Float32bits(dst[i]) != math.Float32bits(direct[i]) && dst[i] == dst[i] {
-				t.Fatalf("σ(%g) = %g, sigmoidDirectAVX2 %g", x, dst[i], direct[i])
+			direct := make([]float32, len(src))
+			im.direct(direct, src)
+			for i, x := range src {
+				if !sigmoidOK(x, dst[i], maxTwin(im.Accelerated())) {
+					t.Fatalf("%s: σ(%g) = %g, Sigmoid1 %g, exact %g", im.name, x, dst[i], Sigmoid1(x), sigmoidRef(x))
+				}
+				if math.Float32bits(dst[i]) != math.Float32bits(direct[i]) && dst[i] == dst[i] {
+					t.Fatalf("%s: σ(%g) = %g, direct %g", im.name, x, dst[i], direct[i])
+				}
 			}
 		}
 	})

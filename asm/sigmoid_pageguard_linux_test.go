@@ -27,24 +27,25 @@ func pageEnd(t *testing.T, n int) []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(&mem[size-ps-4*n])), n)
 }
 
-// TestKernelsPageEnd runs every assembly kernel on slices that end at an
-// inaccessible page.
+// TestKernelsPageEnd runs every level's sigmoid and matvec kernels on
+// slices that end at an inaccessible page.
 func TestKernelsPageEnd(t *testing.T) {
-	if !Accelerated() {
-		t.Skip("no AVX2+FMA3 assembly: " + Features())
-	}
+	eachImpl(t, testKernelsPageEnd)
+}
+
+func testKernelsPageEnd(t *testing.T, im *Impl) {
 	r := rand.New(rand.NewPCG(14, 15))
 	for n := 0; n <= 41; n++ {
 		src, bias, dst := pageEnd(t, n), pageEnd(t, n), pageEnd(t, n)
 		copy(src, sigmoidInput(r, n))
 		copy(bias, sigmoidInput(r, n))
-		sigmoidAccel(dst, src)
-		sigmoidDirectAccel(dst, src)
-		biasSigmoidAccel(dst, src, bias)
+		im.sigmoid(dst, src)
+		im.direct(dst, src)
+		im.biasSigmoid(dst, src, bias)
 	}
 	for _, sh := range [][2]int{{1, 1}, {3, 5}, {9, 7}, {8, 8}, {17, 33}, {33, 17}} {
-		for _, impl := range matImpls {
-			if !impl.asm {
+		for _, impl := range matImpls() {
+			if impl.im != im || impl.name[:3] == "api" {
 				continue
 			}
 			rows, cols, ld := sh[0], sh[1], sh[1]+1

@@ -8,20 +8,21 @@
 // # Algorithm
 //
 // op(A) is m×k, op(B) is k×n, C is m×n. The driver splits the OUTPUT among
-// the Runner's workers, by columns (multiples of 16) or rows (multiples of
-// 6); K is never split between workers. Each worker then runs
+// the Runner's workers, by columns (multiples of NR) or rows (multiples of
+// MR), MR×NR being the register tile of the running asm level (asm.Current,
+// 6×16 for avx2); K is never split between workers. Each worker then runs
 //
 //	for pc := 0; pc < k; pc += kc {                   // kc = k unless k > KC
-//		pack its rows of op(A)[:, pc:pc+kc] into 6-row panels (A~)
+//		pack its rows of op(A)[:, pc:pc+kc] into MR-row panels (A~)
 //		for jc := range its columns, step nc {        // kc×nc of B~: a quarter of L2
-//			pack op(B)[pc:pc+kc, jc:jc+nc] into 16-column panels (B~),
+//			pack op(B)[pc:pc+kc, jc:jc+nc] into NR-column panels (B~),
 //			  or point into a PackedB
 //			asm.GemmKernel(A~, B~, C[:, jc:jc+nc])    // rows outer (A panel in L1),
 //		}                                             //   columns inner (B~ from L2)
 //	}
 //
 // with β for the first k block and 1 for the others, and the fused epilogue
-// on the last one. KC is chosen so that a 6×kc A panel fills three quarters
+// on the last one. KC is chosen so that an MR×kc A panel fills three quarters
 // of the L1 data cache (1024 for 32 KiB), and nc so that B~ fills a quarter
 // of L2, from the sizes cpuid reports (32 KiB, 512 KiB and 4 MiB when
 // unknown); A~ is packed by blocks of at most a quarter of L3 (MC rows).

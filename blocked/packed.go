@@ -6,16 +6,16 @@ import (
 	"github.com/boltzgo/boltz/asm"
 )
 
-// PackedB is a k×n B operand kept in the layout of the micro-kernels: ⌈n/16⌉
-// panels of 16 columns (zero padded), each k-major (element (p, j) of panel
-// q at Data()[q*Stride()+p*16+j]). A weight matrix packed once and repacked
+// PackedB is a k×n B operand kept in the layout of the micro-kernels: ⌈n/NR⌉
+// panels of NR columns (NR from the running level's tile), zero padded, each
+// k-major (element (p, j) of panel q at Data()[q*Stride()+p*NR+j]). A weight matrix packed once and repacked
 // after each update is never repacked on the hot path: pass it to
 // SgemmPacked and its fused variants in place of B.
 //
 // A PackedB must not be repacked or modified while a product reads it.
 type PackedB struct {
 	k, n   int
-	stride int // elements between panels: 16·k
+	stride int // elements between panels: NR·k
 	data   []float32
 }
 
@@ -24,7 +24,7 @@ func NewPackedB(k, n int) *PackedB {
 	if k < 0 || n < 0 {
 		panic("blocked: NewPackedB: negative size")
 	}
-	p := &PackedB{k: k, n: n, stride: asm.GemmNR * k}
+	p := &PackedB{k: k, n: n, stride: tileNR * k}
 	p.data = make([]float32, asm.GemmPackedBLen(k, n, p.stride))
 	return p
 }
@@ -60,7 +60,7 @@ func (p *PackedB) Set(i, j int, v float32) {
 }
 
 func (p *PackedB) index(i, j int) int {
-	return j/asm.GemmNR*p.stride + i*asm.GemmNR + j%asm.GemmNR
+	return j/tileNR*p.stride + i*tileNR + j%tileNR
 }
 
 // Repack packs op(B) into p: B is k×n (element (i, j) at b[i*ldb+j]) or,
@@ -97,7 +97,7 @@ func (p *PackedB) RepackCols(r Runner, tB bool, b []float32, ldb int, j0, j1 int
 		return
 	}
 	// Whole panels: from the panel of j0 to that of j1-1.
-	q0, q1 := j0/asm.GemmNR, (j1+asm.GemmNR-1)/asm.GemmNR
+	q0, q1 := j0/tileNR, (j1+tileNR-1)/tileNR
 	rp := repackPool.Get().(*repackJob)
 	rp.p, rp.tB, rp.b, rp.ldb, rp.q0 = p, tB, b, ldb, q0
 	if workers(r) == 1 || r == nil {
@@ -127,8 +127,8 @@ var repackPool = sync.Pool{New: func() any {
 // part repacks panels q0+lo .. q0+hi-1.
 func (j *repackJob) part(_, lo, hi int) {
 	p := j.p
-	c0 := (j.q0 + lo) * asm.GemmNR
-	c1 := min((j.q0+hi)*asm.GemmNR, p.n)
+	c0 := (j.q0 + lo) * tileNR
+	c1 := min((j.q0+hi)*tileNR, p.n)
 	dst := p.data[(j.q0+lo)*p.stride:]
 	if j.tB {
 		asm.GemmPackB(dst, true, j.b[c0*j.ldb:], j.ldb, p.k, c1-c0, p.stride)

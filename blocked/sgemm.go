@@ -99,7 +99,7 @@ func (o *gemmOp) check(prefix string) {
 // checkMsg returns gonum's Sgemm panic message without its "blas: " prefix
 // for bad arguments, in gonum's order, or "".
 func (o *gemmOp) checkMsg() string {
-	if o.pb != nil && o.pb.stride < asm.GemmNR*o.k {
+	if o.pb != nil && o.pb.stride < tileNR*o.k {
 		return "PackedB not initialised"
 	}
 	switch {
@@ -206,12 +206,12 @@ func (o *gemmOp) run(r Runner) {
 	j := jobPool.Get().(*job)
 	j.gemmOp = *o
 	w := workers(r)
-	pm := (m + asm.GemmMR - 1) / asm.GemmMR
-	pn := (n + asm.GemmNR - 1) / asm.GemmNR
+	pm := (m + tileMR - 1) / tileMR
+	pn := (n + tileNR - 1) / tileNR
 	// The worker with the most work: by columns every worker packs all of
 	// op(A); by rows every worker packs all of op(B) (unless packed).
-	colCost := (pn+w-1)/w*asm.GemmNR*m*k + packCost*m*k
-	rowCost := (pm+w-1)/w*asm.GemmMR*n*k + packCost*n*k
+	colCost := (pn+w-1)/w*tileNR*m*k + packCost*m*k
+	rowCost := (pm+w-1)/w*tileMR*n*k + packCost*n*k
 	if o.pb != nil {
 		rowCost -= packCost * n * k
 	}
@@ -221,9 +221,9 @@ func (o *gemmOp) run(r Runner) {
 		j.byCols = true
 		j.fn(0, 0, n)
 	case j.byCols:
-		r.Run(n, asm.GemmNR, j.fn)
+		r.Run(n, tileNR, j.fn)
 	default:
-		r.Run(m, asm.GemmMR, j.fn)
+		r.Run(m, tileMR, j.fn)
 	}
 	j.gemmOp = gemmOp{}
 	jobPool.Put(j)
@@ -288,10 +288,10 @@ func (j *job) part(part, lo, hi int) {
 				nb := min(nc, j1-jc)
 				args.N = nb
 				if o.pb != nil {
-					args.B = o.pb.data[jc/asm.GemmNR*o.pb.stride+pc*asm.GemmNR:]
+					args.B = o.pb.data[jc/tileNR*o.pb.stride+pc*tileNR:]
 					args.BStride = o.pb.stride
 				} else {
-					args.BStride = asm.GemmNR * kb
+					args.BStride = tileNR * kb
 					pb := grow(&ws.b, asm.GemmPackedBLen(kb, nb, args.BStride))
 					if o.tB {
 						asm.GemmPackB(pb, true, o.b[jc*o.ldb+pc:], o.ldb, kb, nb, args.BStride)

@@ -2,22 +2,6 @@
 
 package asm
 
-func sigmoidMatVec(y, w []float32, ldw int, x, c []float32) {
-	if accelerated {
-		sigmoidMatVecAccel(y, w, ldw, x, c)
-		return
-	}
-	SigmoidMatVecGeneric(y, w, ldw, x, c)
-}
-
-func sigmoidMatTVec(y, w []float32, ldw int, h, b []float32) {
-	if accelerated {
-		sigmoidMatTVecAccel(y, w, ldw, h, b)
-		return
-	}
-	SigmoidMatTVecGeneric(y, w, ldw, h, b)
-}
-
 // sigmoidMatVecAccel computes y = σ(W·x + c) as y = 0, y += W·x with
 // matVecAVX2 over blocks of at most matChunk elements of W (whole blocks of
 // 8 rows, at most matChunkCols columns), then y = σ(y + c) with

@@ -1,4 +1,4 @@
-package engine
+package pool
 
 import (
 	"sync/atomic"
@@ -11,7 +11,7 @@ import (
 // including phases started right after the pool and after workers parked.
 func TestPoolCoversRange(t *testing.T) {
 	for _, workers := range []int{1, 2, 3, 7} {
-		p := NewPool(workers)
+		p := New(workers)
 		for _, n := range []int{1, 2, 5, 16, 17, 100, 1000} {
 			for _, grain := range []int{1, 4, 16} {
 				hits := make([]atomic.Int32, n)
@@ -46,7 +46,7 @@ func TestPoolCoversRange(t *testing.T) {
 }
 
 func TestPoolRunAllocs(t *testing.T) {
-	p := NewPool(3)
+	p := New(3)
 	defer p.Close()
 	fn := func(_, lo, hi int) {}
 	if a := testing.AllocsPerRun(100, func() { p.Run(300, 1, fn) }); a != 0 {

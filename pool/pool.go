@@ -1,4 +1,8 @@
-package engine
+// Package pool is boltz's persistent worker pool: it runs one parallel phase
+// at a time over contiguous parts of a range, without allocating. The engine
+// runs every phase of a CD step on one, and it satisfies blocked.Runner, so
+// blocked's GEMMs can share it.
+package pool
 
 import (
 	"runtime"
@@ -21,7 +25,7 @@ type Pool struct {
 	fn      func(part, lo, hi int)
 	total   int
 	grain   int
-	gen     atomic.Uint64 // phase number << 8 | parts; workers wait for it to change
+	gen     atomic.Uint64 // phase number << partBits | parts; workers wait for it to change
 	pending atomic.Int64  // parts not finished yet
 	wake    []chan struct{}
 	done    chan struct{}
@@ -29,17 +33,23 @@ type Pool struct {
 	closed  atomic.Bool
 }
 
-// maxWorkers bounds the parts of one phase (the part count lives in 8 bits).
-const maxWorkers = 255
+// MaxWorkers bounds the workers of a pool (the part count of a phase lives
+// in the low 16 bits of its phase number).
+const MaxWorkers = 1<<16 - 1
+
+// partBits is the width of the part count in Pool.gen.
+const partBits = 16
 
 // spinBudget is how long a worker polls for the next phase before parking.
 const spinBudget = 200 * time.Microsecond
 
-// NewPool starts a pool of n workers (GOMAXPROCS when n ≤ 0).
-func NewPool(n int) *Pool {
+// New starts a pool of n workers (GOMAXPROCS when n ≤ 0), at most
+// MaxWorkers.
+func New(n int) *Pool {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
+	n = min(n, MaxWorkers)
 	p := &Pool{n: n, done: make(chan struct{}, 1)}
 	p.wake = make([]chan struct{}, n)
 	p.sleep = make([]atomic.Bool, n)
@@ -58,7 +68,7 @@ func (p *Pool) Close() {
 	if p.closed.Swap(true) {
 		return
 	}
-	p.gen.Add(1 << 8)
+	p.gen.Add(1 << partBits)
 	for w := 1; w < p.n; w++ {
 		close(p.wake[w])
 	}
@@ -74,8 +84,8 @@ func (p *Pool) Parts(n, grain int) int {
 	if parts > p.n {
 		parts = p.n
 	}
-	if parts > maxWorkers {
-		parts = maxWorkers
+	if parts > MaxWorkers {
+		parts = MaxWorkers
 	}
 	if parts < 1 {
 		parts = 1
@@ -83,9 +93,10 @@ func (p *Pool) Parts(n, grain int) int {
 	return parts
 }
 
-// bounds returns part k of [0, total) split into parts nearly equal pieces,
-// each a multiple of align items except the last.
-func bounds(total, parts, k, align int) (lo, hi int) {
+// Bounds returns part k of [0, total) split into parts nearly equal pieces,
+// each a multiple of align items except the last: the ranges Run gives
+// fn(k, lo, hi) for parts = Parts(total, align).
+func Bounds(total, parts, k, align int) (lo, hi int) {
 	units := (total + align - 1) / align
 	lo = units * k / parts * align
 	hi = units * (k + 1) / parts * align
@@ -119,7 +130,7 @@ func (p *Pool) Run(n, grain int, fn func(part, lo, hi int)) {
 	p.fn, p.total, p.grain = fn, n, grain
 	p.pending.Store(int64(parts - 1))
 	g := p.gen.Load()
-	p.gen.Store((g>>8+1)<<8 | uint64(parts))
+	p.gen.Store((g>>partBits+1)<<partBits | uint64(parts))
 	for w := 1; w < parts; w++ {
 		if p.sleep[w].Load() {
 			select {
@@ -128,7 +139,7 @@ func (p *Pool) Run(n, grain int, fn func(part, lo, hi int)) {
 			}
 		}
 	}
-	lo, hi := bounds(n, parts, 0, grain)
+	lo, hi := Bounds(n, parts, 0, grain)
 	fn(0, lo, hi)
 	// Wait for the others: spin briefly, then block on done. A signal left
 	// over from an earlier phase only costs one more look at pending.
@@ -166,8 +177,8 @@ func (p *Pool) worker(w int) {
 		}
 		seen = p.gen.Load()
 		// Only the workers of this phase read its fields: Run waits for them.
-		if parts := int(seen & 0xff); w < parts {
-			lo, hi := bounds(p.total, parts, w, p.grain)
+		if parts := int(seen & (1<<partBits - 1)); w < parts {
+			lo, hi := Bounds(p.total, parts, w, p.grain)
 			p.fn(w, lo, hi)
 			if p.pending.Add(-1) == 0 {
 				select {

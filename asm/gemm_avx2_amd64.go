@@ -2,46 +2,30 @@
 
 package asm
 
-func gemmKernel(g *GemmArgs) {
-	if accelerated {
-		gemmKernelAccel(g)
-		return
-	}
-	gemmKernelGo(g)
-}
+// avx2MR and avx2NR are the register tile of the AVX2 GEMM kernels.
+const (
+	avx2MR = 6
+	avx2NR = 16
+)
 
-func gemmPackT8(dst, src []float32, ld, rows, stride, kc int) {
-	if accelerated {
-		gemmPackT8Accel(dst, src, ld, rows, stride, kc)
-		return
-	}
-	gemmPackT8Generic(dst, src, ld, rows, stride, kc)
-}
-
-func gemmPackRows16(dst, src []float32, ld, k, panels, tail, stride int) {
-	if !accelerated {
-		gemmPackRows16Generic(dst, src, ld, k, panels, tail, stride)
-		return
-	}
+// gemmPackRows16Accel is gemmPackRows16AVX2 with the race announcements.
+func gemmPackRows16Accel(dst, src []float32, ld, k, panels, tail, stride int) {
 	if gemmRace && k > 0 {
 		// Panel by panel: callers pack disjoint bands of rows of the same
-		// panels concurrently (engine's packed weights).
-		raceReadMatrix(src, ld, k, panels*GemmNR+tail)
+		// panels concurrently (a backend's packed weights).
+		raceReadMatrix(src, ld, k, panels*avx2NR+tail)
 		for q := 0; q < panels+min(tail, 1); q++ {
-			raceWrite(dst[q*stride : q*stride+GemmNR*k])
+			raceWrite(dst[q*stride : q*stride+avx2NR*k])
 		}
 	}
 	gemmPackRows16AVX2(dst, src, ld, k, panels, tail, stride)
 }
 
-func gemmPackRows6(dst, src []float32, ld, k, panels, stride int) {
-	if !accelerated {
-		gemmPackRows6Generic(dst, src, ld, k, panels, stride)
-		return
-	}
+// gemmPackRows6Accel is gemmPackRows6AVX2 with the race announcements.
+func gemmPackRows6Accel(dst, src []float32, ld, k, panels, stride int) {
 	if gemmRace && k > 0 && panels > 0 {
-		raceReadMatrix(src, ld, k, panels*GemmMR)
-		raceWrite(dst[:(panels-1)*stride+GemmMR*k])
+		raceReadMatrix(src, ld, k, panels*avx2MR)
+		raceWrite(dst[:(panels-1)*stride+avx2MR*k])
 	}
 	gemmPackRows6AVX2(dst, src, ld, k, panels, stride)
 }
@@ -50,7 +34,8 @@ func gemmPackRows6(dst, src []float32, ld, k, panels, stride int) {
 // assembly, in calls of whole row panels and column panels of at most
 // gemmChunkFlops flops; the tiles, and so the results, are the same as in
 // one call.
-func gemmKernelAccel(g *GemmArgs) {
+func gemmKernelAccel(ga GemmArgs) {
+	g := &ga
 	m, n, k := g.M, g.N, g.K
 	if m <= 0 || n <= 0 {
 		return
@@ -58,11 +43,11 @@ func gemmKernelAccel(g *GemmArgs) {
 	if gemmRace {
 		gemmRaceAnnounce(g)
 	}
-	tileFlops := 2 * GemmMR * GemmNR * max(k, 1)
+	tileFlops := 2 * avx2MR * avx2NR * max(k, 1)
 	tiles := max(1, gemmChunkFlops/tileFlops)
-	colPanels := (n + GemmNR - 1) / GemmNR
+	colPanels := (n + avx2NR - 1) / avx2NR
 	cp := min(colPanels, tiles)     // column panels a call
-	rp := max(1, tiles/cp) * GemmMR // rows a call
+	rp := max(1, tiles/cp) * avx2MR // rows a call
 	for i0 := 0; i0 < m; i0 += rp {
 		mc := min(rp, m-i0)
 		a := g.A[i0*k:]
@@ -70,9 +55,9 @@ func gemmKernelAccel(g *GemmArgs) {
 			a = g.A[i0*g.LDA:]
 		}
 		c := g.C[i0*g.LDC:]
-		for j0 := 0; j0 < n; j0 += cp * GemmNR {
-			nc := min(cp*GemmNR, n-j0)
-			b := g.B[j0/GemmNR*g.BStride:]
+		for j0 := 0; j0 < n; j0 += cp * avx2NR {
+			nc := min(cp*avx2NR, n-j0)
+			b := g.B[j0/avx2NR*g.BStride:]
 			switch g.Epilogue {
 			case GemmAlphaBeta:
 				gemmKernelAVX2(a, b, c[j0:], mc, nc, k, g.LDA, g.BStride, g.LDC, g.Alpha, g.Beta)
@@ -85,7 +70,7 @@ func gemmKernelAccel(g *GemmArgs) {
 			case GemmUpdate:
 				var wp []float32
 				if len(g.WP) > 0 {
-					wp = g.WP[j0/GemmNR*g.WPStride+i0*GemmNR:]
+					wp = g.WP[j0/avx2NR*g.WPStride+i0*avx2NR:]
 				}
 				gemmUpdateAVX2(a, b, c[j0:], mc, nc, k, g.LDA, g.BStride, g.LDC, g.Alpha, g.Beta,
 					g.W[i0*g.LDW+j0:], g.LDW, g.Decay, wp, g.WPStride)
@@ -111,7 +96,7 @@ func gemmRaceAnnounce(g *GemmArgs) {
 	} else {
 		raceRead(g.A[:g.M*g.K])
 	}
-	raceRead(g.B[:GemmPackedBLen(g.K, g.N, g.BStride)])
+	raceRead(g.B[:(g.N-1)/avx2NR*g.BStride+avx2NR*g.K])
 	for i := range g.M {
 		row := g.C[i*g.LDC : i*g.LDC+g.N]
 		if g.Beta != 0 {
@@ -125,9 +110,9 @@ func gemmRaceAnnounce(g *GemmArgs) {
 			w := g.W[i*g.LDW : i*g.LDW+g.N]
 			raceRead(w)
 			raceWrite(w)
-			for j0 := 0; len(g.WP) > 0 && j0 < g.N; j0 += GemmNR {
-				o := j0/GemmNR*g.WPStride + i*GemmNR
-				raceWrite(g.WP[o : o+min(GemmNR, g.N-j0)])
+			for j0 := 0; len(g.WP) > 0 && j0 < g.N; j0 += avx2NR {
+				o := j0/avx2NR*g.WPStride + i*avx2NR
+				raceWrite(g.WP[o : o+min(avx2NR, g.N-j0)])
 			}
 		}
 	}

@@ -2,22 +2,6 @@
 
 package asm
 
-func sigmoid(dst, src []float32) {
-	if accelerated {
-		sigmoidAccel(dst, src)
-		return
-	}
-	SigmoidGeneric(dst, src)
-}
-
-func biasSigmoid(dst, src, bias []float32) {
-	if accelerated {
-		biasSigmoidAccel(dst, src, bias)
-		return
-	}
-	BiasSigmoidGeneric(dst, src, bias)
-}
-
 // sigmoidAccel is sigmoidAVX2 in calls of at most sigmoidChunk elements.
 // The caller checks len(dst) >= len(src).
 func sigmoidAccel(dst, src []float32) {
