@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"errors"
+	"github.com/boltzgo/boltz/internal/floats"
 	"os"
 	"sync"
 	"testing"
@@ -87,7 +88,7 @@ func fuzzMap(t *testing.T, p string, opt Options) {
 	switch {
 	case lerr == nil && err != nil:
 		t.Fatalf("ReadRow failed (%v) where Load succeeded", err)
-	case lerr == nil && (m.Rows() != want.X.Rows || m.Cols() != want.X.Cols || !sameBits(got, want.X.Data)):
+	case lerr == nil && (m.Rows() != want.X.Rows || m.Cols() != want.X.Cols || !floats.SameBits(got, want.X.Data)):
 		t.Fatalf("mapped rows differ from Load's")
 	case lerr != nil && err == nil:
 		t.Fatalf("every mapped row read where Load failed: %v", lerr)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/boltzgo/boltz/internal/floats"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -25,18 +26,6 @@ func mappedRows(t testing.TB, m *Mapped) ([]float32, error) {
 		}
 	}
 	return out, nil
-}
-
-func sameBits(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // TestMapMatchesLoad: for every mappable kind of file and every
@@ -83,14 +72,14 @@ func TestMapMatchesLoad(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Rows() != want.X.Rows || m.Cols() != want.X.Cols || !sameBits(got, want.X.Data) {
+			if m.Rows() != want.X.Rows || m.Cols() != want.X.Cols || !floats.SameBits(got, want.X.Data) {
 				t.Errorf("%s %+v: mapped rows differ from Load", name, opt)
 			}
 			wt, wv := want.Split(0.3)
 			mt, mv := m.Split(0.3)
 			gt, _ := mappedRows(t, mt)
 			gv, _ := mappedRows(t, mv)
-			if !sameBits(gt, wt.X.Data) || !sameBits(gv, wv.X.Data) || mt.Name() != wt.Name || mv.Name() != wv.Name {
+			if !floats.SameBits(gt, wt.X.Data) || !floats.SameBits(gv, wv.X.Data) || mt.Name() != wt.Name || mv.Name() != wv.Name {
 				t.Errorf("%s %+v: mapped Split differs from Set.Split", name, opt)
 			}
 			if err := m.Close(); err != nil {

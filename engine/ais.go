@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/boltzgo/boltz/asm"
+	"github.com/boltzgo/boltz/kernel"
 	"github.com/boltzgo/boltz/rng"
 )
 
@@ -285,7 +286,7 @@ type aisState struct {
 	a    Mat       // R×H hidden pre-activations W·v + c of the current v
 	hs   Mat       // R×H sampled hidden states times β
 	ph   Mat       // R×H hidden probabilities (scratch)
-	wt   Mat       // V×H: Wᵀ, so that the up projection runs as a Down call (no pw)
+	wt   Mat       // V×H: Wᵀ, so that the up projection runs as a Down call (no packed copy)
 	bA   []float32 // base visible bias
 	bias []float32 // (1−β)·b_A + β·b
 	db   []float64 // b − b_A
@@ -306,7 +307,7 @@ func newAISState(m *RBM, e *Engine, runs int, bA []float32, seed uint64) *aisSta
 		v: NewMat(runs, V), pv: NewMat(runs, V), a: NewMat(runs, H), hs: NewMat(runs, H), ph: NewMat(runs, H),
 		bA: bA, bias: make([]float32, V), db: make([]float64, V),
 		logw: make([]float64, runs),
-		down: newProj(e.pool.Workers()), up: newProj(e.pool.Workers()),
+		down: newProj(e.kernel, e.pool.Workers()), up: newProj(e.kernel, e.pool.Workers()),
 	}
 	for j := range s.db {
 		s.db[j] = float64(m.B[j]) - float64(bA[j])
@@ -314,18 +315,21 @@ func newAISState(m *RBM, e *Engine, runs int, bA []float32, seed uint64) *aisSta
 	s.hidFn = s.hidden
 	// v → h: a = v·(Wᵀ) + c as a Down call with the transposed weights,
 	// which lets a kernel skip the zeros of the binary visible states.
-	s.up.k, s.up.down, s.up.out, s.up.in, s.up.w, s.up.bias, s.up.act = e.kernel, true, s.a, s.v, s.wt, m.C, Linear
+	s.up.down, s.up.out, s.up.in, s.up.w, s.up.bias, s.up.act = true, s.a, s.v, s.wt, m.C, Linear
 	// h → v: σ(Σ_i (β h_i) W_ij + (1−β)b_A + β b), sampled into v.
-	s.down.k, s.down.down, s.down.out, s.down.in, s.down.w, s.down.bias, s.down.act = e.kernel, true, s.pv, s.hs, m.weights(), s.bias, Sigmoid
+	s.down.down, s.down.out, s.down.in, s.down.w, s.down.bias, s.down.act = true, s.pv, s.hs, m.weights(), s.bias, Sigmoid
 	s.down.sample = true
-	if pw := newPackedW(e.kernel, H, V); pw != nil {
-		// W does not change during the estimate: pack it once, in both
-		// layouts, for the ~30,000 products (the up projection then runs as
-		// an Up call on the packed Wᵀ, the same operand bit for bit).
-		pw.refresh(m.weights(), 0, H)
-		s.up.down, s.up.w, s.up.pw = false, m.weights(), pw
-		s.down.pw = pw
-		return s
+	if pk, ok := e.kernel.(kernel.Packer); ok {
+		if p := pk.NewPacked(H, V); p != nil {
+			// W does not change during the estimate: pack it once, in
+			// both layouts, for the ~30,000 products (the up projection
+			// then runs as an Up call on the packed Wᵀ, the same operand
+			// bit for bit).
+			p.Refresh(m.weights(), 0, H)
+			s.up.down, s.up.w, s.up.pk = false, m.weights(), p
+			s.down.pk = p
+			return s
+		}
 	}
 	s.wt = NewMat(V, H)
 	for i := 0; i < H; i++ {

@@ -3,7 +3,8 @@ package engine
 import (
 	"fmt"
 
-	"github.com/boltzgo/boltz/asm"
+	"github.com/boltzgo/boltz/kernel"
+	"github.com/boltzgo/boltz/pool"
 	"github.com/boltzgo/boltz/rng"
 )
 
@@ -24,7 +25,7 @@ func (t *Trainer) Step(batch []float32) error {
 	if err := checkUnit(batch, t.m.Visible); err != nil {
 		return err
 	}
-	t.pwCurrent = false // the caller may have changed W since the last step
+	t.pkCurrent = false // the caller may have changed W since the last step
 	t.m.mu.Lock()       // inference on the model waits for the step
 	t.cdStep(mat(batch, rows, t.m.Visible))
 	t.m.mu.Unlock()
@@ -35,8 +36,8 @@ func (t *Trainer) Step(batch []float32) error {
 // phase descriptor.
 func (t *Trainer) run(down bool, out, in Mat, act Act, s *Sample) {
 	p := t.up
-	p.k, p.down, p.update, p.out, p.in, p.w, p.act = t.eng.kernel, down, false, out, in, t.m.weights(), act
-	p.pw = t.pw
+	p.down, p.out, p.in, p.w, p.act = down, out, in, t.m.weights(), act
+	p.pk = t.pk
 	p.bias = t.m.C
 	if down {
 		p.bias = t.m.B
@@ -54,8 +55,8 @@ func (t *Trainer) cdStep(v0 Mat) {
 	R := v0.Rows
 	key := rng.Key(cfg.Seed)
 	stream := func(phase uint32) rng.Stream { return rng.Stream{Key: key, Step: uint32(t.step), Phase: phase} }
-	if t.pw != nil && !t.pwCurrent {
-		t.eng.pool.Run(m.Hidden, colGrain, t.packFn)
+	if t.pk != nil && !t.pkCurrent {
+		t.eng.pool.Run(m.Hidden, t.grain.Cols, t.packFn)
 	}
 
 	ph0, sh0 := t.ph0.RowSlice(0, R), t.sh0.RowSlice(0, R)
@@ -107,14 +108,14 @@ func (t *Trainer) cdStep(v0 Mat) {
 	if t.updFn == nil {
 		t.updFn = t.updatePart // a method value allocates: make it once
 	}
-	t.updParts = t.eng.pool.Parts(m.Hidden, colGrain)
-	t.eng.pool.Run(m.Hidden, colGrain, t.updFn)
-	t.pwCurrent = t.pw != nil && t.keepPacked
+	t.updParts = t.eng.pool.Parts(m.Hidden, t.grain.Cols)
+	t.eng.pool.Run(m.Hidden, t.grain.Cols, t.updFn)
+	t.pkCurrent = t.pk != nil && t.keepPacked
 	t.step++
 }
 
 // packPart packs rows [lo, hi) of W into the trainer's packed copy.
-func (t *Trainer) packPart(part, lo, hi int) { t.pw.refresh(t.m.weights(), lo, hi) }
+func (t *Trainer) packPart(part, lo, hi int) { t.pk.Refresh(t.m.weights(), lo, hi) }
 
 // hs returns where the hidden sample of a Gibbs step goes: the persistent
 // chains at PCD's last step, the scratch states otherwise.
@@ -125,59 +126,30 @@ func hs(t *Trainer, n int, last bool, hout Mat) Mat {
 	return t.hs.RowSlice(0, n)
 }
 
-// updatePart is part `part` of the update phase: rows [lo, hi) of W through
-// the kernel, the hidden biases [lo, hi), and the visible biases of the
-// part's share of [0, V).
+// updatePart is part `part` of the update phase: rows [lo, hi) of W, the
+// hidden biases [lo, hi), and the visible biases of the part's share of
+// [0, V) (split at multiples of the kernel's column grain). A FusedUpdater
+// does it all in one pass, and keeps the packed copy current during Fit;
+// other kernels update W, then kernel.BiasSteps does the biases (and the
+// packed copy, if the kernel has one, is refreshed from the new rows).
 func (t *Trainer) updatePart(part, lo, hi int) {
 	u := &t.upd
-	lr, mom := float32(t.cfg.LearningRate), u.Momentum
-	V := t.m.Visible
-	if k, ok := t.eng.kernel.(avx2); ok {
-		// The bias steps from the operands the weight update packs; the
-		// visible units split in multiples of 16, the panel width.
-		j0, j1 := bounds(V, t.updParts, part, asm.GemmNR)
-		bu := &t.biasUpd[part]
-		*bu = biasUpdate{C: t.m.C, VelC: t.velC, B: t.m.B, VelB: t.velB, J0: j0, J1: j1}
-		// In Fit the update's write-back keeps pw's down layout; the up
-		// layout (W transposed) is repacked from the rows while in cache.
-		var pw *packedW
-		if t.keepPacked {
-			pw = t.pw
-		}
-		k.update(t.m.weights(), u, lo, hi, bu, pw)
-		if pw != nil {
-			pw.refreshUp(t.m.weights(), lo, hi)
-		}
+	j0, j1 := pool.Bounds(t.m.Visible, t.updParts, part, t.grain.Cols)
+	bs := &t.biasSteps[part]
+	*bs = kernel.BiasStep{C: t.m.C, VelC: t.velC, B: t.m.B, VelB: t.velB, J0: j0, J1: j1}
+	var pk kernel.Packed // the copy to keep current: only in Fit
+	if t.keepPacked {
+		pk = t.pk
+	}
+	w := t.m.weights()
+	if t.fused != nil {
+		t.fused.UpdateFused(w, u, lo, hi, bs, pk)
 		return
 	}
-	t.eng.kernel.Update(t.m.weights(), u, lo, hi) // other kernels: no packed weights
-	j0, j1 := part*V/t.updParts, (part+1)*V/t.updParts
-	biasStep(t.m.B[j0:j1], t.velB[j0:j1], t.sumB[j0:j1], u.PosV, u.NegV, j0, lr, mom)
-	biasStep(t.m.C[lo:hi], t.velC[lo:hi], t.sumC[lo:hi], u.PosH, u.NegH, lo, lr, mom)
-}
-
-// biasStep updates the biases of columns [c0, c0+len(bias)): vel = mom·vel +
-// lr·(mean_r pos[r,j] − mean_r neg[r,j]), bias += vel. The means are summed
-// over rows in order, so the result does not depend on the split.
-func biasStep(bias, vel []float32, d []float64, pos, neg Mat, c0 int, lr, mom float32) {
-	for j := range d {
-		d[j] = 0
-	}
-	n := len(d)
-	sa, sb := 1/float64(pos.Rows), 1/float64(neg.Rows)
-	for r := 0; r < pos.Rows; r++ {
-		for j, x := range pos.Row(r)[c0 : c0+n] {
-			d[j] += sa * float64(x)
-		}
-	}
-	for r := 0; r < neg.Rows; r++ {
-		for j, x := range neg.Row(r)[c0 : c0+n] {
-			d[j] -= sb * float64(x)
-		}
-	}
-	for j := range vel {
-		vel[j] = mom*vel[j] + lr*float32(d[j])
-		bias[j] += vel[j]
+	t.eng.kernel.Update(w, u, lo, hi)
+	kernel.BiasSteps(u, bs, lo, hi)
+	if pk != nil {
+		pk.Refresh(w, lo, hi)
 	}
 }
 

@@ -5,23 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/boltzgo/boltz/internal/floats"
 	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
 )
-
-func sameBits(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
-}
 
 // inferenceResults runs every inference method once on v.
 func inferenceResults(m *RBM, v []float32) ([][]float32, error) {
@@ -81,7 +70,7 @@ func TestInferenceConcurrent(t *testing.T) {
 						return
 					}
 					for i := range got {
-						if !sameBits(got[i], want[i]) {
+						if !floats.SameBits(got[i], want[i]) {
 							errs <- fmt.Errorf("goroutine %d, iteration %d: result %d differs from the serial one", g, it, i)
 							return
 						}

@@ -5,7 +5,17 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+
+	"github.com/boltzgo/boltz/kernel"
+	"github.com/boltzgo/boltz/pool"
 )
+
+// Pool is the engine's worker pool (package pool); it satisfies
+// blocked.Runner.
+type Pool = pool.Pool
+
+// NewPool starts a pool of n workers (GOMAXPROCS when n ≤ 0).
+func NewPool(n int) *Pool { return pool.New(n) }
 
 // Errors the engine wraps; test them with errors.Is.
 var (
@@ -48,7 +58,8 @@ func WithKernelName(name string) Option { return func(o *options) { o.name = nam
 func WithWorkers(n int) Option { return func(o *options) { o.workers = n } }
 
 // New returns an engine. Without options it uses DefaultKernel and
-// GOMAXPROCS workers. Close it to stop its workers.
+// GOMAXPROCS workers (at most pool.MaxWorkers). Close it to stop its
+// workers.
 func New(opts ...Option) (*Engine, error) {
 	var o options
 	for _, f := range opts {
@@ -57,8 +68,8 @@ func New(opts ...Option) (*Engine, error) {
 	if o.workers < 0 {
 		return nil, fmt.Errorf("%w: %d workers", ErrConfig, o.workers)
 	}
-	if o.workers > maxWorkers {
-		return nil, fmt.Errorf("%w: %d workers (at most %d)", ErrConfig, o.workers, maxWorkers)
+	if o.workers > pool.MaxWorkers {
+		return nil, fmt.Errorf("%w: %d workers (at most %d)", ErrConfig, o.workers, pool.MaxWorkers)
 	}
 	e := &Engine{kernel: o.kernel, reason: "chosen by the caller"}
 	switch {
@@ -106,17 +117,17 @@ var (
 // kernel on GOMAXPROCS workers (as GOMAXPROCS was at the first call).
 func Default() (*Engine, error) {
 	defaultOnce.Do(func() {
-		defaultEng, defaultErr = New(WithWorkers(runtime.GOMAXPROCS(0)))
+		defaultEng, defaultErr = New(WithWorkers(min(runtime.GOMAXPROCS(0), pool.MaxWorkers)))
 	})
 	return defaultEng, defaultErr
 }
 
-// proj is one parallel projection or update phase. A Trainer keeps one and
-// reuses it (its run method value is made once), so a step allocates nothing.
+// proj is one parallel projection phase. A Trainer keeps one and reuses it
+// (its run method value is made once), so a step allocates nothing.
 type proj struct {
 	k      Kernel
-	down   bool // Down rather than Up
-	update bool // Kernel.Update
+	grain  kernel.Grain // k's, asked once
+	down   bool         // Down rather than Up
 	byCols bool
 	out    Mat
 	in     Mat
@@ -125,33 +136,31 @@ type proj struct {
 	act    Act
 	sample bool
 	s      Sample
-	u      *Update
-	pw     *packedW // non-nil: W packed in advance (Trainer), w unused
+	pk     kernel.Packed // non-nil: W packed in advance (Trainer, AIS), w unused
 	fn     func(part, lo, hi int)
 	parts  []Sample // per-part sampling descriptors, so run does not allocate
 }
 
-// newProj returns a phase descriptor for a pool of the given worker count.
-func newProj(workers int) *proj {
-	p := &proj{parts: make([]Sample, workers)}
+// newProj returns a phase descriptor for kernel k on a pool of the given
+// worker count.
+func newProj(k Kernel, workers int) *proj {
+	p := &proj{k: k, grain: kernel.GrainOf(k), parts: make([]Sample, workers)}
 	p.fn = p.run
 	return p
 }
 
-// run does the part [lo, hi) of the phase: rows of the batch, columns of
-// the output, or hidden units of an update.
+// run does the part [lo, hi) of the phase: rows of the batch or columns of
+// the output.
 func (p *proj) run(part, lo, hi int) {
-	if p.update {
-		p.k.Update(p.w, p.u, lo, hi)
-		return
-	}
 	var sp *Sample
 	s := &p.parts[part]
 	*s = p.s
 	out, in, w, bias := p.out, p.in, p.w, p.bias
+	col0 := 0
 	if p.byCols {
 		out = out.ColSlice(lo, hi)
 		bias = bias[lo:hi]
+		col0 = lo
 		if p.down {
 			w = w.ColSlice(lo, hi)
 		} else {
@@ -171,40 +180,29 @@ func (p *proj) run(part, lo, hi int) {
 	if p.sample {
 		sp = s
 	}
-	if p.pw != nil {
-		col0 := 0
-		if p.byCols {
-			col0 = lo
-		}
-		p.pw.project(p.down, out, in, col0, bias, p.act, sp)
-		return
-	}
-	if p.down {
+	switch {
+	case p.pk != nil && p.down:
+		p.pk.Down(out, in, col0, bias, p.act, sp)
+	case p.pk != nil:
+		p.pk.Up(out, in, col0, bias, p.act, sp)
+	case p.down:
 		p.k.Down(out, in, w, bias, p.act, sp)
-	} else {
+	default:
 		p.k.Up(out, in, w, bias, p.act, sp)
 	}
 }
 
-// colGrain is the smallest column block a projection is split into, so that
-// kernels can keep whole 16-wide tiles.
-const colGrain = 16
-
-// go runs the phase on pool: split over batch rows when there are enough of
-// them, else over output columns.
+// goOn runs the phase on pool: split over batch rows when there are enough
+// of them, else over output columns, at multiples of the kernel's grain.
 func (p *proj) goOn(pool *Pool) {
-	if p.update {
-		pool.Run(p.w.Rows, colGrain, p.fn)
-		return
-	}
 	// Split the larger operand: output columns (each worker then reads
 	// only its part of W) unless the batch has more rows than the output
 	// has columns, or too few columns to go round.
-	rows, cols := p.in.Rows, p.out.Cols
-	p.byCols = cols >= 2*colGrain && (rows < cols || rows < 8*pool.Workers())
+	rows, cols, g := p.in.Rows, p.out.Cols, p.grain
+	p.byCols = cols >= 2*g.Cols && (rows < cols || rows < 8*pool.Workers())
 	if p.byCols {
-		pool.Run(p.out.Cols, colGrain, p.fn)
+		pool.Run(cols, g.Cols, p.fn)
 	} else {
-		pool.Run(rows, 1, p.fn)
+		pool.Run(rows, g.Rows, p.fn)
 	}
 }

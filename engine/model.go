@@ -156,8 +156,8 @@ func (m *RBM) weights() Mat {
 // project runs one Up (down=false) or Down projection of in into out on the
 // model's engine, with optional sampling.
 func (m *RBM) project(e *Engine, down bool, out, in Mat, act Act, s *Sample) {
-	p := newProj(e.pool.Workers())
-	p.k, p.down, p.out, p.in, p.w, p.act = e.kernel, down, out, in, m.weights(), act
+	p := newProj(e.kernel, e.pool.Workers())
+	p.down, p.out, p.in, p.w, p.act = down, out, in, m.weights(), act
 	p.bias = m.C
 	if down {
 		p.bias = m.B

@@ -7,13 +7,20 @@ import (
 	"testing"
 )
 
-// TestPackedWeights checks that training with W kept packed between steps
-// (Fit) or packed once a step (Step) gives bitwise the model of the same
-// kernel packing W in every call, also when the caller changes W between
+// TestPackedWeights checks, for every built-in kernel with packed weights
+// (kernel.Packer: asm at each level), that training with W kept packed
+// between steps (Fit) or packed once a step (Step) gives bitwise the model
+// of the same kernel packing W in every call, also when the caller changes W between
 // steps (in Fit's per-batch and per-epoch callbacks, and between Steps),
 // for CD-1, PCD-2 and shapes whose last panel is partial, with 1, 2 and 3
 // workers.
 func TestPackedWeights(t *testing.T) {
+	for _, k := range asmLevels() {
+		t.Run(KernelID(k), func(t *testing.T) { testPackedWeights(t, k) })
+	}
+}
+
+func testPackedWeights(t *testing.T, k Kernel) {
 	shapes := []struct{ V, H, B int }{{50, 37, 10}, {33, 64, 7}, {20, 100, 40}}
 	mods := []struct {
 		name string
@@ -34,7 +41,6 @@ func TestPackedWeights(t *testing.T) {
 			for _, workers := range []int{1, 2, 3} {
 				var models [2][][]byte
 				for v := range 2 { // 0: packed weights, 1: every projection packs W
-					k := avx2{}
 					for mode := range 3 {
 						m, err := NewRBM(sh.V, sh.H, 0.1, 3)
 						if err != nil {
@@ -48,11 +54,11 @@ func TestPackedWeights(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
-						if tr.pw == nil {
-							t.Fatal("no packed weights on the avx2 kernel")
+						if tr.pk == nil {
+							t.Fatalf("no packed weights on the %s kernel", KernelID(k))
 						}
 						if v == 1 {
-							tr.pw, tr.packFn = nil, nil
+							tr.pk, tr.packFn = nil, nil
 						}
 						switch mode {
 						case 0: // Fit, W untouched by the caller
@@ -93,12 +99,21 @@ func TestPackedWeights(t *testing.T) {
 	}
 }
 
-// TestFusedBiasesMatchGeneric checks the avx2 trainer's fused path (bias
-// steps from the update's packed operands, the update write-back, packed
-// weights) against the generic kernel's plain Go over a few steps of CD-1,
-// CD-2 with sparsity and PCD-2 with as many chains as rows or more: the
-// parameters agree to float32 rounding.
+// TestFusedBiasesMatchGeneric checks each fused path (the asm trainer at
+// every level: bias steps from the update's packed operands, the update
+// write-back, packed weights) against the engine's plain path on the same
+// kernel (its three methods only, then kernel.BiasSteps) and against the
+// generic kernel, over a few steps of CD-1, CD-2 with sparsity and PCD-2 with
+// as many chains as rows or more: the parameters agree to float32 rounding.
 func TestFusedBiasesMatchGeneric(t *testing.T) {
+	for _, k := range asmLevels() {
+		for _, ref := range []Kernel{plain{k}, Generic} {
+			t.Run(KernelID(k)+"/"+ref.Name(), func(t *testing.T) { testFusedBiases(t, k, ref) })
+		}
+	}
+}
+
+func testFusedBiases(t *testing.T, fused, ref Kernel) {
 	const V, H, B = 45, 70, 9
 	data := patterns(5*B, V, 11)
 	for _, tc := range []struct {
@@ -111,7 +126,7 @@ func TestFusedBiasesMatchGeneric(t *testing.T) {
 		{"pcd1-9", func(c *Config) { c.PCD, c.Chains = true, 9 }},
 	} {
 		var ms [2]*RBM
-		for v, k := range []Kernel{avx2{}, Generic} {
+		for v, k := range []Kernel{fused, ref} {
 			m, err := NewRBM(V, H, 0.1, 5)
 			if err != nil {
 				t.Fatal(err)
@@ -135,7 +150,7 @@ func TestFusedBiasesMatchGeneric(t *testing.T) {
 		}{{"W", ms[0].W, ms[1].W}, {"b", ms[0].B, ms[1].B}, {"c", ms[0].C, ms[1].C}} {
 			for i := range p.a {
 				if d := math.Abs(float64(p.a[i] - p.b[i])); d > 1e-4*(1+math.Abs(float64(p.b[i]))) {
-					t.Fatalf("%s: %s[%d] = %g with avx2, %g with generic", tc.name, p.name, i, p.a[i], p.b[i])
+					t.Fatalf("%s: %s[%d] = %g with %s, %g with %s", tc.name, p.name, i, p.a[i], KernelID(fused), p.b[i], ref.Name())
 				}
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/boltzgo/boltz/kernel"
 	"github.com/boltzgo/boltz/rng"
 )
 
@@ -108,11 +109,12 @@ func (c Config) chains() int {
 // write lock during each step, so the model may serve inference meanwhile
 // (see RBM): each inference call sees the parameters between two steps.
 //
-// On the avx2 kernel a Trainer also keeps W in the layouts the kernel's
-// products read (for models up to 1024 units a side): Fit keeps that copy
-// current from one step to the next, and rereads W after each of its
-// callbacks (which may change the model); Step rereads W at every call, so
-// the caller may change m.W between Steps.
+// On a kernel with packed weights (kernel.Packer: the asm backend, for
+// models up to 1024 units a side) a Trainer also keeps W in the layouts the
+// kernel's products read: Fit keeps that copy current from one step to the
+// next, and rereads W after each of its callbacks (which may change the
+// model); Step rereads W at every call, so the caller may change m.W between
+// Steps.
 type Trainer struct {
 	m   *RBM
 	cfg Config
@@ -132,21 +134,22 @@ type Trainer struct {
 	step     uint64
 	epoch    int // the epoch in progress (0-based), = epochs completed
 	batch    int // the next minibatch of the epoch in progress
-	sumB     []float64
-	sumC     []float64
 	updFn    func(part, lo, hi int) // t.updatePart, made once
 	updParts int                    // parts of the current update phase
 
-	// pw is W in the kernel's own layout (nil when the kernel has none, see
-	// packed.go). A step packs it first unless pwCurrent; Fit sets
-	// keepPacked, and its update phases then refresh pw, so that the steps
+	grain     kernel.Grain        // the kernel's, asked once
+	fused     kernel.FusedUpdater // the kernel's fused update, or nil
+	biasSteps []kernel.BiasStep   // per part of the update phase
+
+	// pk is W in the kernel's own layouts (nil when the kernel has none,
+	// see kernel.Packer). A step packs it first unless pkCurrent; Fit sets
+	// keepPacked, and its update phases then refresh pk, so that the steps
 	// of a Fit never pack W. Step, and Fit after any callback, start from W
 	// itself, which the caller may have changed in between.
-	pw         *packedW
-	pwCurrent  bool
+	pk         kernel.Packed
+	pkCurrent  bool
 	keepPacked bool
 	packFn     func(part, lo, hi int) // t.packPart, made once
-	biasUpd    []biasUpdate           // per part of the update phase (avx2)
 }
 
 // NewTrainer prepares to train m with cfg on the model's engine.
@@ -170,13 +173,17 @@ func NewTrainer(m *RBM, cfg Config) (*Trainer, error) {
 		vel: NewMat(H, V), velB: make([]float32, V), velC: make([]float32, H),
 		v0: NewMat(B, V), ph0: NewMat(B, H), sh0: NewMat(B, H),
 		pv: NewMat(N, V), vs: NewMat(N, V), ph1: NewMat(N, H), hs: NewMat(N, H),
-		up: newProj(eng.pool.Workers()), biasUpd: make([]biasUpdate, eng.pool.Workers()), sumB: make([]float64, V), sumC: make([]float64, H),
+		up: newProj(eng.kernel, eng.pool.Workers()), biasSteps: make([]kernel.BiasStep, eng.pool.Workers()),
+		grain: kernel.GrainOf(eng.kernel),
 	}
 	if cfg.PCD {
 		t.chains = NewMat(cfg.chains(), H)
 	}
-	if t.pw = newPackedW(eng.kernel, H, V); t.pw != nil {
-		t.packFn = t.packPart
+	t.fused, _ = eng.kernel.(kernel.FusedUpdater)
+	if pk, ok := eng.kernel.(kernel.Packer); ok {
+		if t.pk = pk.NewPacked(H, V); t.pk != nil {
+			t.packFn = t.packPart
+		}
 	}
 	if cfg.SparsityTarget > 0 {
 		t.q = make([]float32, H)
@@ -392,8 +399,8 @@ func (t *Trainer) FitRows(ctx context.Context, src RowSource, opt FitOptions) er
 	}
 	var mon monitorBuf
 	perm := make([]int32, rows)
-	t.pwCurrent, t.keepPacked = false, true
-	defer func() { t.pwCurrent, t.keepPacked = false, false }()
+	t.pkCurrent, t.keepPacked = false, true
+	defer func() { t.pkCurrent, t.keepPacked = false, false }()
 	last := time.Now() // of the last checkpoint
 	for t.epoch < cfg.Epochs {
 		start := time.Now()
@@ -427,7 +434,7 @@ func (t *Trainer) FitRows(ctx context.Context, src RowSource, opt FitOptions) er
 			}
 			if opt.OnBatch != nil {
 				opt.OnBatch(t.epoch, b, batches)
-				t.pwCurrent = false // it may have changed W
+				t.pkCurrent = false // it may have changed W
 			}
 			if opt.Checkpoint != nil && t.due(opt.Every, last) {
 				if b == batches-1 {
@@ -437,7 +444,7 @@ func (t *Trainer) FitRows(ctx context.Context, src RowSource, opt FitOptions) er
 				if err := opt.Checkpoint(t); err != nil {
 					return err
 				}
-				t.pwCurrent = false
+				t.pkCurrent = false
 				last = time.Now()
 			}
 		}
@@ -474,13 +481,13 @@ func (t *Trainer) FitRows(ctx context.Context, src RowSource, opt FitOptions) er
 			if err := opt.OnEpoch(met); err != nil {
 				return err
 			}
-			t.pwCurrent = false
+			t.pkCurrent = false
 		}
 		if opt.Checkpoint != nil && (pending || opt.Every.Epochs > 0 && t.epoch%opt.Every.Epochs == 0) {
 			if err := opt.Checkpoint(t); err != nil {
 				return err
 			}
-			t.pwCurrent = false
+			t.pkCurrent = false
 			last = time.Now()
 		}
 	}

@@ -1,4 +1,4 @@
-// Package gonumkernel is an engine.Kernel on a gonum BLAS: the three Kernel
+// Package gonumkernel is a kernel.Kernel on a gonum BLAS: the three Kernel
 // methods on top of a blas.Float32's Sgemm, with the bias, sigmoid and
 // Bernoulli sampling done in plain Go. It is what a third party writes to
 // plug a BLAS (or any other backend) into boltz, it passes the engine's

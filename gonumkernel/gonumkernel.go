@@ -3,7 +3,7 @@ package gonumkernel
 import (
 	"math"
 
-	"github.com/boltzgo/boltz/engine"
+	"github.com/boltzgo/boltz/kernel"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -14,8 +14,8 @@ type Kernel struct {
 	Impl blas.Float32
 }
 
-// Name returns "gonum-blas32".
-func (Kernel) Name() string { return "gonum-blas32" }
+// Name returns "gonum", its name in the registry of package backends.
+func (Kernel) Name() string { return "gonum" }
 
 func (k Kernel) impl() blas.Float32 {
 	if k.Impl != nil {
@@ -33,7 +33,7 @@ func (k Kernel) gemm(tA, tB blas.Transpose, m, n, kk int, alpha float32, a []flo
 	k.impl().Sgemm(tA, tB, m, n, kk, alpha, a, max(lda, 1), b, max(ldb, 1), 1, c, max(ldc, 1))
 }
 
-func (k Kernel) project(out, in, w engine.Mat, tW blas.Transpose, bias []float32, act engine.Act, s *engine.Sample) {
+func (k Kernel) project(out, in, w kernel.Mat, tW blas.Transpose, bias []float32, act kernel.Act, s *kernel.Sample) {
 	if out.Rows == 0 || out.Cols == 0 {
 		return
 	}
@@ -43,7 +43,7 @@ func (k Kernel) project(out, in, w engine.Mat, tW blas.Transpose, bias []float32
 	k.gemm(blas.NoTrans, tW, out.Rows, out.Cols, in.Cols, 1, in.Data, in.Stride, w.Data, w.Stride, out.Data, out.Stride)
 	for r := 0; r < out.Rows; r++ {
 		row := out.Row(r)
-		if act == engine.Sigmoid {
+		if act == kernel.Sigmoid {
 			for j, x := range row {
 				row[j] = float32(1 / (1 + math.Exp(-float64(x))))
 			}
@@ -54,19 +54,19 @@ func (k Kernel) project(out, in, w engine.Mat, tW blas.Transpose, bias []float32
 	}
 }
 
-// Up implements engine.Kernel.Up: out = act(x·wᵀ + c).
-func (k Kernel) Up(out, x, w engine.Mat, c []float32, act engine.Act, s *engine.Sample) {
+// Up implements kernel.Kernel.Up: out = act(x·wᵀ + c).
+func (k Kernel) Up(out, x, w kernel.Mat, c []float32, act kernel.Act, s *kernel.Sample) {
 	k.project(out, x, w, blas.Trans, c, act, s)
 }
 
-// Down implements engine.Kernel.Down: out = act(h·w + b).
-func (k Kernel) Down(out, h, w engine.Mat, b []float32, act engine.Act, s *engine.Sample) {
+// Down implements kernel.Kernel.Down: out = act(h·w + b).
+func (k Kernel) Down(out, h, w kernel.Mat, b []float32, act kernel.Act, s *kernel.Sample) {
 	k.project(out, h, w, blas.NoTrans, b, act, s)
 }
 
-// Update implements engine.Kernel.Update: vel = Momentum·vel − Decay·W,
+// Update implements kernel.Kernel.Update: vel = Momentum·vel − Decay·W,
 // then the two correlations through Sgemm, then W += vel.
-func (k Kernel) Update(w engine.Mat, u *engine.Update, i0, i1 int) {
+func (k Kernel) Update(w kernel.Mat, u *kernel.Update, i0, i1 int) {
 	if i1 <= i0 || w.Cols == 0 {
 		return
 	}

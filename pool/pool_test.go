@@ -53,3 +53,29 @@ func TestPoolRunAllocs(t *testing.T) {
 		t.Errorf("Run allocates %v times", a)
 	}
 }
+
+// TestPoolManyWorkers: a pool of more than 255 workers (a part count that
+// no longer fits in 8 bits) gives every worker a part.
+func TestPoolManyWorkers(t *testing.T) {
+	const n = 300
+	p := New(n)
+	defer p.Close()
+	if p.Workers() != n {
+		t.Fatalf("Workers() = %d, want %d", p.Workers(), n)
+	}
+	var parts [n]atomic.Int32
+	p.Run(n, 1, func(part, lo, hi int) {
+		if hi-lo != 1 || lo != part {
+			t.Errorf("part %d got [%d,%d)", part, lo, hi)
+		}
+		parts[part].Add(1)
+	})
+	for i := range parts {
+		if parts[i].Load() != 1 {
+			t.Fatalf("part %d ran %d times", i, parts[i].Load())
+		}
+	}
+	if got := p.Parts(MaxWorkers+5, 1); got != n {
+		t.Errorf("Parts = %d, want the %d workers", got, n)
+	}
+}

@@ -9,14 +9,15 @@ import (
 	"slices"
 	"time"
 
-	"github.com/boltzgo/boltz/asm"
 	"github.com/boltzgo/boltz/blocked"
 	"github.com/boltzgo/boltz/engine"
 )
 
-const benchAbout = `Measures this machine: first the single-core float32 FMA peak (a tiny
-assembly loop of independent FMAs, no memory), then the CD-1 training step
-and the GEMMs it is made of, with the chosen kernel and worker count. Each
+const benchAbout = `Measures this machine: first the single-core kernels of the backend (for
+the asm backend: the float32 FMA peak of its level, a tiny loop of
+independent FMAs on registers, then its sigmoid, sigmoid-matvec and GEMM
+micro-kernel), then the CD-1 training step and the GEMMs it is made of, with
+the chosen kernel and worker count. Each
 case runs for --time, repeated --repeat times; the median is reported, as
 GFLOP/s, as a fraction of the peak of the cores used (single-core peak ×
 workers), and as the projected seconds of one MNIST epoch (60,000 rows):
@@ -43,6 +44,7 @@ type kernelRow struct {
 
 type benchReport struct {
 	Kernel         string      `json:"kernel"`
+	KernelLevel    string      `json:"kernel_level,omitempty"`
 	GOMAXPROCS     int         `json:"gomaxprocs"`
 	Workers        int         `json:"workers"`
 	FMAPeakGFLOPS  float64     `json:"fma_peak_gflops"` // one core
@@ -76,18 +78,31 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer eng.Close()
-	rep := benchReport{Kernel: eng.Kernel().Name(), GOMAXPROCS: runtime.GOMAXPROCS(0), Workers: eng.Workers(),
-		FMAPeakMeasure: "asm.FMALoop on one goroutine, median of " + fmt.Sprint(repeat)}
-	rep.FMAPeakGFLOPS = median(repeat, func() float64 {
-		return measure(dur, func() { asm.FMALoop(1 << 14) }) * asm.FMAPeakFlopsPerIter * (1 << 14) / 1e9
-	})
+	rep := benchReport{Kernel: eng.Kernel().Name(), GOMAXPROCS: runtime.GOMAXPROCS(0), Workers: eng.Workers()}
+	if d, ok := eng.Kernel().(engine.Describer); ok {
+		rep.KernelLevel = d.Level()
+	}
+	cases, from, err := benchCases(eng)
+	if err != nil {
+		return err
+	}
+	rows := kernelRows(cases, dur, repeat)
+	for _, k := range rows {
+		if k.peak {
+			rep.FMAPeakGFLOPS = k.Value
+			rep.FMAPeakMeasure = k.Name + " (" + from + ") on one goroutine, median of " + fmt.Sprint(repeat)
+		}
+	}
 	peak := rep.FMAPeakGFLOPS * float64(eng.Workers())
 	if !asJSON {
 		fmt.Fprintf(stdout, "kernel %s, %d workers, GOMAXPROCS %d; FMA peak %.1f GFLOP/s a core (%s)\n",
-			rep.Kernel, rep.Workers, rep.GOMAXPROCS, rep.FMAPeakGFLOPS, asmNote())
+			engine.KernelID(eng.Kernel()), rep.Workers, rep.GOMAXPROCS, rep.FMAPeakGFLOPS, rep.FMAPeakMeasure)
 	}
-	for _, k := range kernelRows(dur, repeat, rep.FMAPeakGFLOPS) {
-		rep.Kernels = append(rep.Kernels, k)
+	for _, k := range rows {
+		if k.flops && rep.FMAPeakGFLOPS > 0 {
+			k.FractionOfPeak = k.Value / rep.FMAPeakGFLOPS
+		}
+		rep.Kernels = append(rep.Kernels, k.kernelRow)
 		if !asJSON {
 			frac := ""
 			if k.FractionOfPeak > 0 {
@@ -138,11 +153,22 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func asmNote() string {
-	if asm.Accelerated() {
-		return "AVX2/FMA assembly"
+// benchCases returns the single-core cases of the engine's kernel when it
+// measures its own (engine.Bencher), else those of the asm backend, which
+// gives the machine's FMA peak; from says whose they are.
+func benchCases(eng *engine.Engine) (cases []engine.BenchCase, from string, err error) {
+	if b, ok := eng.Kernel().(engine.Bencher); ok {
+		return b.BenchCases(), engine.KernelID(eng.Kernel()), nil
 	}
-	return "no AVX2/FMA: a scalar Go loop, not the hardware peak"
+	k, err := engine.KernelByName("asm")
+	if err != nil {
+		return nil, "", err
+	}
+	b, ok := k.(engine.Bencher)
+	if !ok {
+		return nil, "", nil
+	}
+	return b.BenchCases(), engine.KernelID(k), nil
 }
 
 // cdStepper returns a function doing one CD-1 step of a V×H model on a
@@ -208,29 +234,31 @@ func median(n int, f func() float64) float64 {
 	return (x[n/2-1] + x[n/2]) / 2
 }
 
-// kernelRows measures the single-core kernels: the vector sigmoid, the
-// sigmoid-matvec at 784×500 (B = 1 inference) and the GEMM micro-kernel
-// with its operands in L1/L2 (a 6×256 panel of A, 256×512 of B).
-func kernelRows(dur time.Duration, repeat int, peak float64) []kernelRow {
-	var rows []kernelRow
-	x := randSlice(4096)
-	y := make([]float32, 4096)
-	ns := median(repeat, func() float64 { return 1e9 / measure(dur, func() { asm.Sigmoid(y, x) }) / 4096 })
-	rows = append(rows, kernelRow{Name: "sigmoid (n=4096)", Value: ns, Unit: "ns/element"})
+// measuredRow is a kernelRow with what the case says about the peak.
+type measuredRow struct {
+	kernelRow
+	peak, flops bool
+}
 
-	const V, H = 784, 500
-	w, v, c, out := randSlice(H*V), randSlice(V), make([]float32, H), make([]float32, H)
-	secs := median(repeat, func() float64 { return 1 / measure(dur, func() { asm.SigmoidMatVec(out, w, V, v, c) }) })
-	rows = append(rows, kernelRow{Name: "sigmoid-matvec W·x (784×500)", Value: 4 * H * V / secs / 1e9, Unit: "GB/s of W"})
-
-	const M, K, N = asm.GemmMR * 16, 256, 512
-	a, b := make([]float32, M*K), make([]float32, asm.GemmPackedBLen(K, N, asm.GemmNR*K))
-	asm.GemmPackA(a, false, randSlice(M*K), K, M, K)
-	asm.GemmPackB(b, false, randSlice(K*N), N, K, N, asm.GemmNR*K)
-	cm := make([]float32, M*N)
-	g := asm.GemmArgs{M: M, N: N, K: K, A: a, B: b, BStride: asm.GemmNR * K, C: cm, LDC: N, Alpha: 1}
-	secs = median(repeat, func() float64 { return 1 / measure(dur, func() { asm.GemmKernel(&g) }) })
-	gf := 2 * float64(M*N*K) / secs / 1e9
-	rows = append(rows, kernelRow{Name: "gemm micro-kernel 6×16 (in cache)", Value: gf, Unit: "GFLOP/s", FractionOfPeak: gf / peak})
+// kernelRows measures the backend's single-core cases: each the median of
+// repeat runs of at least dur, in GFLOP/s for flop counts, ns/element for
+// elements, GB/s for bytes.
+func kernelRows(cases []engine.BenchCase, dur time.Duration, repeat int) []measuredRow {
+	var rows []measuredRow
+	for _, c := range cases {
+		rate := median(repeat, func() float64 { return measure(dur, c.Run) }) * c.Work
+		r := measuredRow{kernelRow: kernelRow{Name: c.Name}, peak: c.Peak, flops: c.Flops || c.Peak}
+		switch c.Unit {
+		case "flop":
+			r.Value, r.Unit = rate/1e9, "GFLOP/s"
+		case "element":
+			r.Value, r.Unit = 1e9/rate, "ns/element"
+		case "byte":
+			r.Value, r.Unit = rate/1e9, "GB/s"
+		default:
+			r.Value, r.Unit = rate, c.Unit+"/s"
+		}
+		rows = append(rows, r)
+	}
 	return rows
 }

@@ -70,7 +70,7 @@ type engineFlags struct {
 }
 
 func (e *engineFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&e.kernel, "kernel", "", "compute kernel: "+strings.Join(engine.Kernels(), ", ")+" (default: $BOLTZ_KERNEL, else the best this CPU runs)")
+	fs.StringVar(&e.kernel, "kernel", "", "compute kernel: "+strings.Join(engine.Kernels(), ", ")+", or asm/LEVEL with a level of "+strings.Join(engine.Levels(), ", ")+" (default: $BOLTZ_KERNEL, else the best this CPU runs)")
 	fs.IntVar(&e.workers, "workers", 0, "worker goroutines (0: GOMAXPROCS)")
 }
 
@@ -85,7 +85,7 @@ func (e *engineFlags) engine() (*engine.Engine, error) {
 	}
 	eng, err := engine.New(opts...)
 	if err != nil {
-		if errors.Is(err, engine.ErrKernel) || errors.Is(err, engine.ErrConfig) {
+		if errors.Is(err, engine.ErrKernel) || errors.Is(err, engine.ErrISA) || errors.Is(err, engine.ErrConfig) {
 			return nil, usageError{err}
 		}
 		return nil, err

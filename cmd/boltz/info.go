@@ -33,11 +33,17 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	if ef.kernel != "" {
 		reason = "chosen with --kernel"
 	}
+	levels := engine.Levels()
+	level := ""
+	if d, ok := eng.Kernel().(engine.Describer); ok {
+		level = ", level " + d.Describe()
+	}
 	fmt.Fprintf(stdout, "cpu:      %s (%d physical cores, %d logical)\n", c.BrandName, c.PhysicalCores, c.LogicalCores)
 	fmt.Fprintf(stdout, "features: %s\n", strings.Join(feats, " "))
 	fmt.Fprintf(stdout, "caches:   L1d %d KiB, L2 %d KiB, L3 %d KiB\n", c.Cache.L1D>>10, c.Cache.L2>>10, c.Cache.L3>>10)
 	fmt.Fprintf(stdout, "kernels:  %s\n", strings.Join(engine.Kernels(), ", "))
-	fmt.Fprintf(stdout, "kernel:   %s (%s)\n", eng.Kernel().Name(), reason)
+	fmt.Fprintf(stdout, "levels:   %s (asm levels this CPU runs, best first; %s forces one)\n", strings.Join(levels, ", "), engine.ISAEnv)
+	fmt.Fprintf(stdout, "kernel:   %s%s; %s\n", eng.Kernel().Name(), level, reason)
 	fmt.Fprintf(stdout, "workers:  %d (GOMAXPROCS %d)\n", eng.Workers(), runtime.GOMAXPROCS(0))
 	fmt.Fprintf(stdout, "go:       %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil

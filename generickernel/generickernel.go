@@ -1,23 +1,32 @@
-package engine
+// Package generickernel is boltz's pure-Go backend: a kernel.Kernel of plain
+// Go loops (register-blocked dot products for Up, AXPYs for Down and Update)
+// that builds and runs everywhere. It implements only the three methods and
+// kernel.Geometry; the engine runs kernel.BiasSteps after its updates.
+package generickernel
 
-import "github.com/boltzgo/boltz/asm"
+import (
+	"github.com/boltzgo/boltz/asm"
+	"github.com/boltzgo/boltz/kernel"
+)
 
-// Generic is the pure-Go kernel: it builds and runs everywhere and is the
-// reference the accelerated kernels are tested against.
-var Generic Kernel = loops{name: "generic", sigmoid: asm.SigmoidGeneric}
+// Name is the backend's name in the registry of package backends.
+const Name = "generic"
 
-// loops is a kernel of plain Go loops: register-blocked dot products for Up,
-// AXPYs for Down and Update. sigmoid is the vector sigmoid it applies.
-type loops struct {
-	name    string
-	sigmoid func(dst, src []float32)
-}
+// Kernel is the pure-Go backend. Its zero value is ready to use and safe for
+// concurrent use.
+type Kernel struct{}
 
-// Name returns the kernel's name.
-func (l loops) Name() string { return l.name }
+// Name returns "generic".
+func (Kernel) Name() string { return Name }
 
-// Up implements Kernel.Up with 2×4 register blocks of dot products.
-func (l loops) Up(out, x, w Mat, c []float32, act Act, s *Sample) {
+// Grain implements kernel.Geometry: Up's 2×4 register blocks.
+func (Kernel) Grain() kernel.Grain { return kernel.Grain{Rows: 2, Cols: 4} }
+
+// sigmoid is the vector sigmoid the kernel applies: asm's Go twin.
+func sigmoid(dst, src []float32) { asm.SigmoidGeneric(dst, src) }
+
+// Up implements kernel.Kernel.Up with 2×4 register blocks of dot products.
+func (l Kernel) Up(out, x, w kernel.Mat, c []float32, act kernel.Act, s *kernel.Sample) {
 	rows, n, k := x.Rows, out.Cols, x.Cols
 	c = c[:n]
 	r := 0
@@ -67,9 +76,9 @@ func (l loops) Up(out, x, w Mat, c []float32, act Act, s *Sample) {
 	l.finish(out, act, s)
 }
 
-// Down implements Kernel.Down as row-by-row AXPYs over the hidden units,
+// Down implements kernel.Kernel.Down as row-by-row AXPYs over the hidden units,
 // skipping units that are exactly 0 (half of a sampled hidden layer).
-func (l loops) Down(out, h, w Mat, b []float32, act Act, s *Sample) {
+func (l Kernel) Down(out, h, w kernel.Mat, b []float32, act kernel.Act, s *kernel.Sample) {
 	n := out.Cols
 	b = b[:n]
 	for r := 0; r < h.Rows; r++ {
@@ -85,10 +94,10 @@ func (l loops) Down(out, h, w Mat, b []float32, act Act, s *Sample) {
 	l.finish(out, act, s)
 }
 
-// Update implements Kernel.Update: vel = Momentum·vel − Decay·W, then the
+// Update implements kernel.Kernel.Update: vel = Momentum·vel − Decay·W, then the
 // positive and negative correlations are accumulated into vel row by row, and
 // W += vel.
-func (loops) Update(w Mat, u *Update, i0, i1 int) {
+func (Kernel) Update(w kernel.Mat, u *kernel.Update, i0, i1 int) {
 	v := w.Cols
 	for i := i0; i < i1; i++ {
 		wi, vi := w.Row(i)[:v], u.Vel.Row(i)[:v]
@@ -127,11 +136,11 @@ func axpy(y []float32, a float32, x []float32) {
 }
 
 // finish applies the activation and the sampling of a projection, row by row.
-func (l loops) finish(out Mat, act Act, s *Sample) {
+func (l Kernel) finish(out kernel.Mat, act kernel.Act, s *kernel.Sample) {
 	for r := 0; r < out.Rows; r++ {
 		o := out.Row(r)
-		if act == Sigmoid {
-			l.sigmoid(o, o)
+		if act == kernel.Sigmoid {
+			sigmoid(o, o)
 		}
 		if s != nil {
 			s.Stream.Bernoulli(s.Dst.Row(r), o, s.Row0+r, s.Col0)
