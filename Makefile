@@ -1,13 +1,20 @@
 # boltz: the commands maintainers and CI run. See README.md ("Maintenance").
 GO ?= go
 
-.PHONY: all test test-purego test-race cross check gen gen-check bench benchcmp ci
+.PHONY: all test test-isa test-purego test-race cross check gen gen-check gen-test bench benchcmp ci
 
 all: check test
 
 # The test command README.md gives.
 test:
 	$(GO) test ./...
+
+# The whole suite once per asm level this machine runs (BOLTZ_ISA forces the
+# level behind asm's exported functions, blocked and the default kernel).
+LEVELS = $$($(GO) run ./cmd/boltz info | sed -n 's/^levels: *\([^(]*\)(.*/\1/p' | tr -d ',')
+test-isa:
+	@levels="$(LEVELS)"; test -n "$$levels" || { echo "no asm levels from boltz info"; exit 1; }; \
+	for isa in $$levels; do echo "== BOLTZ_ISA=$$isa"; BOLTZ_ISA=$$isa $(GO) test ./... || exit 1; done
 
 test-purego:
 	$(GO) test -tags purego ./...
@@ -22,7 +29,9 @@ cross:
 
 check:
 	$(GO) vet ./...
+	cd gen && $(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) mod tidy -diff
 
 # Regenerate every generated file from a clean state: gen/generate.sh
 # deletes every DO NOT EDIT file in asm/ and runs each generator gen/<name>,
@@ -35,6 +44,10 @@ gen-check: gen
 	git diff --exit-code -- asm/
 	@test -z "$$(git status --porcelain -- asm/)" || (git status --porcelain -- asm/; echo "untracked generated files"; exit 1)
 
+# The generators' own tests (the shared library in gen/internal).
+gen-test:
+	cd gen && $(GO) test ./...
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
@@ -44,7 +57,7 @@ benchcmp:
 	$(GO) test -tags purego -run '^$$' -bench . -count 6 ./asm/ > /tmp/boltz-go.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat@latest /tmp/boltz-go.txt /tmp/boltz-asm.txt
 
-ci: check test test-purego test-race cross gen-check
+ci: check test test-isa test-purego test-race cross gen-test gen-check
 
 # The classic RBM coursework on MNIST (docs/experiments.md). EPOCHS=5 is what
 # the docs report; more epochs take proportionally longer.

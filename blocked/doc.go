@@ -35,7 +35,7 @@
 // same epilogue whatever tile, block or worker computes it, and samples are
 // pure functions of (stream, row, column): the results are bitwise identical
 // for any Runner and worker count. Assembly (AVX2/FMA3) and the pure-Go
-// fallback (other architectures, the purego build tag, BOLTZ_PUREGO=1) differ
+// fallback (other architectures, the purego build tag, BOLTZ_ISA=generic) differ
 // by FMA rounding only.
 //
 // # Semantics

@@ -132,8 +132,8 @@ type Trainer struct {
 	up       *proj
 	upd      Update
 	step     uint64
-	epoch    int // the epoch in progress (0-based), = epochs completed
-	batch    int // the next minibatch of the epoch in progress
+	epoch    int                    // the epoch in progress (0-based), = epochs completed
+	batch    int                    // the next minibatch of the epoch in progress
 	updFn    func(part, lo, hi int) // t.updatePart, made once
 	updParts int                    // parts of the current update phase
 
