@@ -66,7 +66,8 @@ import (
 	"fmt"
 	"math"
 
-	. "github.com/mmcloughlin/avo/build"
+	"github.com/boltzgo/boltz/gen/internal/x86"
+	"github.com/mmcloughlin/avo/attr"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
@@ -107,29 +108,31 @@ const (
 	direct        // plain, the steps of Sigmoid1 as written
 )
 
-func main() {
-	ConstraintExpr("!purego")
+func main() { x86.Main(x86.AVX2, generate) }
 
-	consts := GLOBL("sigmoidConsts", RODATA|NOPTR)
+// generate emits the file.
+func generate(g *x86.Gen) {
+	g.ConstraintExpr("!purego")
+
+	consts := g.GLOBL("sigmoidConsts", attr.RODATA|attr.NOPTR)
 	for i, c := range sigConsts {
 		for l := 0; l < lanes; l++ {
-			DATA(4*(lanes*i+l), U32(c.bits))
+			g.DATA(4*(lanes*i+l), U32(c.bits))
 		}
 	}
 	// tailMask at byte offset 32-4k holds k all-ones lanes, then zeros.
-	tailMask := GLOBL("sigmoidTailMask", RODATA|NOPTR)
+	tailMask := g.GLOBL("sigmoidTailMask", attr.RODATA|attr.NOPTR)
 	for l := 0; l < 2*lanes; l++ {
 		v := uint32(0)
 		if l < lanes {
 			v = 0xFFFFFFFF
 		}
-		DATA(4*l, U32(v))
+		g.DATA(4*l, U32(v))
 	}
 
-	sigmoidFamily("sigmoidAVX2", plain, consts, tailMask)
-	sigmoidFamily("biasSigmoidAVX2", bias, consts, tailMask)
-	sigmoidFamily("sigmoidDirectAVX2", direct, consts, tailMask)
-	Generate()
+	sigmoidFamily(g, "sigmoidAVX2", plain, consts, tailMask)
+	sigmoidFamily(g, "biasSigmoidAVX2", bias, consts, tailMask)
+	sigmoidFamily(g, "sigmoidDirectAVX2", direct, consts, tailMask)
 }
 
 // A vec is the registers of one vector in flight and how to load its x and
@@ -143,11 +146,11 @@ type vec struct {
 }
 
 // sigmoidFamily emits one kernel of the given kind.
-func sigmoidFamily(name string, kind int, consts, tailMask Mem) {
+func sigmoidFamily(g *x86.Gen, name string, kind int, consts, tailMask Mem) {
 	switch kind {
 	case bias:
-		TEXT(name, NOSPLIT, "func(dst, src, bias []float32)")
-		Doc(name+" sets dst[i] = σ(src[i] + bias[i]) for i < len(src), with the",
+		g.TEXT(name, attr.NOSPLIT, "func(dst, src, bias []float32)")
+		g.Doc(name+" sets dst[i] = σ(src[i] + bias[i]) for i < len(src), with the",
 			"algorithm of Sigmoid1:",
 			"",
 			"\tfor i, x := range src {",
@@ -156,13 +159,13 @@ func sigmoidFamily(name string, kind int, consts, tailMask Mem) {
 			"",
 			"dst and bias must be at least as long as src (the caller checks).")
 	case direct:
-		TEXT(name, NOSPLIT, "func(dst, src []float32)")
-		Doc(name+" computes what sigmoidAVX2 computes, with the steps of Sigmoid1",
+		g.TEXT(name, attr.NOSPLIT, "func(dst, src []float32)")
+		g.Doc(name+" computes what sigmoidAVX2 computes, with the steps of Sigmoid1",
 			"transcribed one for one, one vector at a time: the tests check that",
 			"sigmoidAVX2's rearranged steps give the same bits.")
 	default:
-		TEXT(name, NOSPLIT, "func(dst, src []float32)")
-		Doc(name+" sets dst[i] = σ(src[i]) for i < len(src), with the algorithm",
+		g.TEXT(name, attr.NOSPLIT, "func(dst, src []float32)")
+		g.Doc(name+" sets dst[i] = σ(src[i]) for i < len(src), with the algorithm",
 			"of Sigmoid1:",
 			"",
 			"\tfor i, x := range src {",
@@ -171,15 +174,15 @@ func sigmoidFamily(name string, kind int, consts, tailMask Mem) {
 			"",
 			"dst must be at least as long as src (the caller checks).")
 	}
-	Pragma("noescape")
+	g.Pragma("noescape")
 
-	dst := Mem{Base: Load(Param("dst").Base(), GP64())}
-	src := Mem{Base: Load(Param("src").Base(), GP64())}
+	dst := Mem{Base: g.Load(g.Param("dst").Base(), g.GP64())}
+	src := Mem{Base: g.Load(g.Param("src").Base(), g.GP64())}
 	var bp Mem
 	if kind == bias {
-		bp = Mem{Base: Load(Param("bias").Base(), GP64())}
+		bp = Mem{Base: g.Load(g.Param("bias").Base(), g.GP64())}
 	}
-	n := Load(Param("src").Len(), GP64())
+	n := g.Load(g.Param("src").Len(), g.GP64())
 
 	steps, vecs, nregs := sigmoidSteps, unroll, ymmRegs-vecRegs*unroll
 	switch kind {
@@ -188,13 +191,13 @@ func sigmoidFamily(name string, kind int, consts, tailMask Mem) {
 	case direct:
 		steps, vecs, nregs = sigmoidDirectSteps, 1, 0
 	}
-	Comment(fmt.Sprintf("Constants: %d in registers, the others memory operands.", nregs))
+	g.Comment(fmt.Sprintf("Constants: %d in registers, the others memory operands.", nregs))
 	k := map[string]Op{}
 	for i, c := range sigConsts {
 		m := consts.Offset(32 * i)
 		if i < nregs {
-			r := YMM()
-			VMOVUPS(m, r)
+			r := g.YMM()
+			g.VMOVUPS(m, r)
 			k[c.name] = r
 		} else {
 			k[c.name] = m
@@ -203,84 +206,84 @@ func sigmoidFamily(name string, kind int, consts, tailMask Mem) {
 
 	vs := make([]vec, vecs)
 	for v := range vs {
-		vs[v] = vec{a: YMM(), b: YMM(), c: YMM()}
+		vs[v] = vec{a: g.YMM(), b: g.YMM(), c: g.YMM()}
 		if kind == bias {
-			vs[v].x = YMM() // x = src + bias is kept rather than computed again
+			vs[v].x = g.YMM() // x = src + bias is kept rather than computed again
 		}
 		off := 32 * v
 		vs[v].load = func(x VecVirtual) {
-			VMOVUPS(src.Offset(off), x)
+			g.VMOVUPS(src.Offset(off), x)
 			if kind == bias {
-				VADDPS(bp.Offset(off), x, x)
+				g.VADDPS(bp.Offset(off), x, x)
 			}
 		}
-		vs[v].store = func(r VecVirtual) { VMOVUPS(r, dst.Offset(off)) }
+		vs[v].store = func(r VecVirtual) { g.VMOVUPS(r, dst.Offset(off)) }
 		if r, ok := k["absMask"].(Register); ok && kind == plain {
-			vs[v].abs = func(z VecVirtual) { VANDPS(src.Offset(off), r, z) }
+			vs[v].abs = func(z VecVirtual) { g.VANDPS(src.Offset(off), r, z) }
 		}
 	}
 	advance := func(elems int) {
-		ADDQ(U32(4*elems), src.Base)
-		ADDQ(U32(4*elems), dst.Base)
+		g.ADDQ(U32(4*elems), src.Base)
+		g.ADDQ(U32(4*elems), dst.Base)
 		if kind == bias {
-			ADDQ(U32(4*elems), bp.Base)
+			g.ADDQ(U32(4*elems), bp.Base)
 		}
-		SUBQ(U32(elems), n)
+		g.SUBQ(U32(elems), n)
 	}
 
 	if vecs > 1 {
-		Label("loop")
-		CMPQ(n, U32(vecs*lanes))
-		JB(LabelRef("loop1"))
-		Comment(fmt.Sprintf("%d vectors, their steps interleaved.", vecs))
-		emit(k, steps, vs)
+		g.Label("loop")
+		g.CMPQ(n, U32(vecs*lanes))
+		g.JB(LabelRef("loop1"))
+		g.Comment(fmt.Sprintf("%d vectors, their steps interleaved.", vecs))
+		emit(g, k, steps, vs)
 		advance(vecs * lanes)
-		JMP(LabelRef("loop"))
+		g.JMP(LabelRef("loop"))
 	}
 
-	Label("loop1")
-	CMPQ(n, U32(lanes))
-	JB(LabelRef("tail"))
-	emit(k, steps, vs[:1])
+	g.Label("loop1")
+	g.CMPQ(n, U32(lanes))
+	g.JB(LabelRef("tail"))
+	emit(g, k, steps, vs[:1])
 	advance(lanes)
-	JMP(LabelRef("loop1"))
+	g.JMP(LabelRef("loop1"))
 
-	Label("tail")
-	Comment("The last n%8 elements, through a mask of n all-ones lanes.")
-	TESTQ(n, n)
-	JZ(LabelRef("done"))
-	off := GP64()
-	MOVQ(U32(4*lanes), off)
-	SHLQ(U8(2), n)
-	SUBQ(n, off)
-	tab := GP64()
-	LEAQ(tailMask, tab)
-	mask := YMM()
-	VMOVUPS(Mem{Base: tab, Index: off, Scale: 1}, mask)
-	tmp := YMM()
+	g.Label("tail")
+	g.Comment("The last n%8 elements, through a mask of n all-ones lanes.")
+	g.TESTQ(n, n)
+	g.JZ(LabelRef("done"))
+	off := g.GP64()
+	g.MOVQ(U32(4*lanes), off)
+	g.SHLQ(U8(2), n)
+	g.SUBQ(n, off)
+	tab := g.GP64()
+	g.LEAQ(tailMask, tab)
+	mask := g.YMM()
+	g.VMOVUPS(Mem{Base: tab, Index: off, Scale: 1}, mask)
+	tmp := g.YMM()
 	last := vs[0]
 	last.abs = nil
 	last.load = func(x VecVirtual) {
-		VMASKMOVPS(src, mask, x)
+		g.VMASKMOVPS(src, mask, x)
 		if kind == bias {
-			VMASKMOVPS(bp, mask, tmp)
-			VADDPS(tmp, x, x)
+			g.VMASKMOVPS(bp, mask, tmp)
+			g.VADDPS(tmp, x, x)
 		}
 	}
-	last.store = func(r VecVirtual) { VMASKMOVPS(r, mask, dst) }
-	emit(k, steps, []vec{last})
+	last.store = func(r VecVirtual) { g.VMASKMOVPS(r, mask, dst) }
+	emit(g, k, steps, []vec{last})
 
-	Label("done")
-	VZEROUPPER()
-	RET()
+	g.Label("done")
+	g.VZEROUPPER()
+	g.RET()
 }
 
 // emit emits the steps of the vectors vs, interleaved: step i of every
 // vector, then step i+1.
-func emit(k map[string]Op, steps func(map[string]Op, vec) []func(), vs []vec) {
+func emit(g *x86.Gen, k map[string]Op, steps func(*x86.Gen, map[string]Op, vec) []func(), vs []vec) {
 	all := make([][]func(), len(vs))
 	for v := range vs {
-		all[v] = steps(k, vs[v])
+		all[v] = steps(g, k, vs[v])
 	}
 	for i := range all[0] {
 		for v := range vs {
@@ -291,17 +294,17 @@ func emit(k map[string]Op, steps func(map[string]Op, vec) []func(), vs []vec) {
 
 // inReg returns the constant k[name] as a register: itself, or loaded into
 // tmp.
-func inReg(k map[string]Op, name string, tmp VecVirtual) Op {
+func inReg(g *x86.Gen, k map[string]Op, name string, tmp VecVirtual) Op {
 	if r, ok := k[name].(Register); ok {
 		return r
 	}
-	VMOVUPS(k[name], tmp)
+	g.VMOVUPS(k[name], tmp)
 	return tmp
 }
 
 // sigmoidSteps returns the steps of sigmoidAVX2 and biasSigmoidAVX2 for the
 // vector v; k holds the constants (registers or memory operands).
-func sigmoidSteps(k map[string]Op, v vec) []func() {
+func sigmoidSteps(g *x86.Gen, k map[string]Op, v vec) []func() {
 	a, b, c := v.a, v.b, v.c
 	return []func(){
 		func() { // a = z = |x|
@@ -310,26 +313,26 @@ func sigmoidSteps(k map[string]Op, v vec) []func() {
 				v.abs(a)
 			case v.x != nil:
 				v.load(v.x)
-				VANDPS(k["absMask"], v.x, a)
+				g.VANDPS(k["absMask"], v.x, a)
 			default:
 				v.load(a)
-				VANDPS(k["absMask"], a, a)
+				g.VANDPS(k["absMask"], a, a)
 			}
 		},
-		func() { VMINPS(a, inReg(k, "zeroLimit", b), a) },                         // a = z = min(104, z), NaN kept
-		func() { VMOVUPS(k["magicBias"], b); VFMADD231PS(k["minusLog2E"], a, b) }, // b = n = z·(-log2 e) + magic
-		func() { VPSLLD(U8(23), b, c) },                                           // c = s = 2^(n+64)
-		func() { VSUBPS(k["magicBias"], b, b) },                                   // b = n - magic
-		func() { VFMADD231PS(k["ln2Hi"], b, a) },                                  // a = t = n·ln2hi + z
-		func() { VFMADD231PS(k["ln2Lo"], b, a) },                                  // a = t = n·ln2lo + t
-		func() { VMOVUPS(k["c5"], b); VFMADD213PS(k["c4"], a, b) },                // b = p = c5·t + c4
-		func() { VFMADD213PS(k["c3"], a, b) },                                     // p = p·t + c3
-		func() { VFMADD213PS(k["c2"], a, b) },                                     // p = p·t + c2
-		func() { VFMADD213PS(k["c1"], a, b) },                                     // p = p·t + c1
-		func() { VMULPS(c, a, a) },                                                // a = t·s
-		func() { VFMADD231PS(b, a, c) },                                           // c = E = t·p + s
-		func() { VADDPS(k["twoTo64"], c, a) },                                     // a = E + 2^64
-		func() { VDIVPS(a, c, a) },                                                // a = f = E / (E + 2^64)
+		func() { g.VMINPS(a, inReg(g, k, "zeroLimit", b), a) },                        // a = z = min(104, z), NaN kept
+		func() { g.VMOVUPS(k["magicBias"], b); g.VFMADD231PS(k["minusLog2E"], a, b) }, // b = n = z·(-log2 e) + magic
+		func() { g.VPSLLD(U8(23), b, c) },                                             // c = s = 2^(n+64)
+		func() { g.VSUBPS(k["magicBias"], b, b) },                                     // b = n - magic
+		func() { g.VFMADD231PS(k["ln2Hi"], b, a) },                                    // a = t = n·ln2hi + z
+		func() { g.VFMADD231PS(k["ln2Lo"], b, a) },                                    // a = t = n·ln2lo + t
+		func() { g.VMOVUPS(k["c5"], b); g.VFMADD213PS(k["c4"], a, b) },                // b = p = c5·t + c4
+		func() { g.VFMADD213PS(k["c3"], a, b) },                                       // p = p·t + c3
+		func() { g.VFMADD213PS(k["c2"], a, b) },                                       // p = p·t + c2
+		func() { g.VFMADD213PS(k["c1"], a, b) },                                       // p = p·t + c1
+		func() { g.VMULPS(c, a, a) },                                                  // a = t·s
+		func() { g.VFMADD231PS(b, a, c) },                                             // c = E = t·p + s
+		func() { g.VADDPS(k["twoTo64"], c, a) },                                       // a = E + 2^64
+		func() { g.VDIVPS(a, c, a) },                                                  // a = f = E / (E + 2^64)
 		func() { // b = x
 			if v.x != nil {
 				b = v.x
@@ -337,39 +340,39 @@ func sigmoidSteps(k map[string]Op, v vec) []func() {
 			}
 			v.load(b)
 		},
-		func() { VSUBPS(a, inReg(k, "one", c), c) }, // c = 1 - f
-		func() { VBLENDVPS(b, a, c, c) },            // c = x < 0 ? f : 1 - f
+		func() { g.VSUBPS(a, inReg(g, k, "one", c), c) }, // c = 1 - f
+		func() { g.VBLENDVPS(b, a, c, c) },               // c = x < 0 ? f : 1 - f
 		func() { v.store(c) },
 	}
 }
 
 // sigmoidDirectSteps returns the steps of Sigmoid1 as written, for
 // sigmoidDirectAVX2.
-func sigmoidDirectSteps(k map[string]Op, v vec) []func() {
+func sigmoidDirectSteps(g *x86.Gen, k map[string]Op, v vec) []func() {
 	a, b, c := v.a, v.b, v.c
 	return []func(){
-		func() { v.load(a) },                  // a = x
-		func() { VANDPS(k["absMask"], a, a) }, // a = z = |x|
-		func() { VMOVUPS(k["magicBias"], b); VFMADD231PS(k["minusLog2E"], a, b) }, // b = n = z·(-log2 e) + magic
-		func() { VPSLLD(U8(23), b, c) },                                           // c = s = 2^(n+64)
-		func() { VSUBPS(k["magicBias"], b, b) },                                   // b = n - magic
-		func() { VFMADD231PS(k["ln2Hi"], b, a) },                                  // a = t = n·ln2hi + z
-		func() { VFMADD231PS(k["ln2Lo"], b, a) },                                  // a = t = n·ln2lo + t
-		func() { VMOVUPS(k["c5"], b); VFMADD213PS(k["c4"], a, b) },                // b = p = c5·t + c4
-		func() { VFMADD213PS(k["c3"], a, b) },                                     // p = p·t + c3
-		func() { VFMADD213PS(k["c2"], a, b) },                                     // p = p·t + c2
-		func() { VFMADD213PS(k["c1"], a, b) },                                     // p = p·t + c1
-		func() { VMULPS(c, a, a) },                                                // a = t·s
-		func() { VFMADD231PS(b, a, c) },                                           // c = t·p + s
-		func() { VMULPS(k["unscale"], c, c) },                                     // c = e = (t·p + s)·2^-64
-		func() { VADDPS(inReg(k, "one", a), c, a) },                               // a = e + 1
-		func() { VDIVPS(a, c, a) },                                                // a = f = e / (e + 1)
-		func() { v.load(b) },                                                      // b = x
-		func() { VANDPS(k["absMask"], b, c) },                                     // c = |x|
-		func() { VCMPPS(U8(0x1E), k["zeroLimit"], c, c) },                         // c = |x| > 104 (GT_OQ: false for NaN)
-		func() { VANDNPS(a, c, a) },                                               // a = f, or 0 where |x| > 104
-		func() { VSUBPS(a, inReg(k, "one", c), c) },                               // c = 1 - f
-		func() { VBLENDVPS(b, a, c, c) },                                          // c = x < 0 ? f : 1 - f
+		func() { v.load(a) },                    // a = x
+		func() { g.VANDPS(k["absMask"], a, a) }, // a = z = |x|
+		func() { g.VMOVUPS(k["magicBias"], b); g.VFMADD231PS(k["minusLog2E"], a, b) }, // b = n = z·(-log2 e) + magic
+		func() { g.VPSLLD(U8(23), b, c) },                                             // c = s = 2^(n+64)
+		func() { g.VSUBPS(k["magicBias"], b, b) },                                     // b = n - magic
+		func() { g.VFMADD231PS(k["ln2Hi"], b, a) },                                    // a = t = n·ln2hi + z
+		func() { g.VFMADD231PS(k["ln2Lo"], b, a) },                                    // a = t = n·ln2lo + t
+		func() { g.VMOVUPS(k["c5"], b); g.VFMADD213PS(k["c4"], a, b) },                // b = p = c5·t + c4
+		func() { g.VFMADD213PS(k["c3"], a, b) },                                       // p = p·t + c3
+		func() { g.VFMADD213PS(k["c2"], a, b) },                                       // p = p·t + c2
+		func() { g.VFMADD213PS(k["c1"], a, b) },                                       // p = p·t + c1
+		func() { g.VMULPS(c, a, a) },                                                  // a = t·s
+		func() { g.VFMADD231PS(b, a, c) },                                             // c = t·p + s
+		func() { g.VMULPS(k["unscale"], c, c) },                                       // c = e = (t·p + s)·2^-64
+		func() { g.VADDPS(inReg(g, k, "one", a), c, a) },                              // a = e + 1
+		func() { g.VDIVPS(a, c, a) },                                                  // a = f = e / (e + 1)
+		func() { v.load(b) },                                                          // b = x
+		func() { g.VANDPS(k["absMask"], b, c) },                                       // c = |x|
+		func() { g.VCMPPS(U8(0x1E), k["zeroLimit"], c, c) },                           // c = |x| > 104 (GT_OQ: false for NaN)
+		func() { g.VANDNPS(a, c, a) },                                                 // a = f, or 0 where |x| > 104
+		func() { g.VSUBPS(a, inReg(g, k, "one", c), c) },                              // c = 1 - f
+		func() { g.VBLENDVPS(b, a, c, c) },                                            // c = x < 0 ? f : 1 - f
 		func() { v.store(c) },
 	}
 }
