@@ -50,10 +50,10 @@ func fmaPeak(g *x86.Gen, name string, k int) {
 	n := g.Load(g.Param("n"), g.GP64())
 	acc := make([]VecVirtual, k)
 	for r := range acc {
-		acc[r] = g.YMM()
+		acc[r] = g.Vec()
 		g.VXORPS(acc[r], acc[r], acc[r])
 	}
-	a, b := g.YMM(), g.YMM()
+	a, b := g.Vec(), g.Vec()
 	g.VXORPS(a, a, a)
 	g.VXORPS(b, b, b)
 	g.TESTQ(n, n)

@@ -313,10 +313,10 @@ func kernel(x *x86.Gen, name string, ep epilogue) {
 		g.ANDQ(U8(3), t)
 		x := g.XMM()
 		g.VMOVQ(t, x)
-		v := g.YMM()
-		g.VPBROADCASTD(x, v)
+		v := g.Vec()
+		g.BroadcastInt(x, v)
 		g.VPADDD(vc("iota"), v, v)
-		w := g.YMM()
+		w := g.Vec()
 		g.VPAND(vc("int3"), v, w)
 		g.VMOVDQU(w, g.lLaneWord)
 		g.VPSRLD(U8(2), v, v)
@@ -325,10 +325,10 @@ func kernel(x *x86.Gen, name string, ep epilogue) {
 			name string
 			dst  Mem
 		}{{"key0", g.lKey0}, {"key1", g.lKey1}, {"phase", g.lPhase}, {"step", g.lStep}} {
-			r, x, y := g.GP32(), g.XMM(), g.YMM()
+			r, x, y := g.GP32(), g.XMM(), g.Vec()
 			g.Load(g.Param(p.name), r)
 			g.VMOVD(r, x)
-			g.VPBROADCASTD(x, y)
+			g.BroadcastInt(x, y)
 			g.VMOVDQU(y, p.dst)
 		}
 	}
@@ -550,7 +550,7 @@ func (g *gen) tile(MR, P int, aPanel, bp, colOff, nrem Register) {
 	for i := range acc {
 		acc[i] = make([]VecVirtual, H)
 		for h := range acc[i] {
-			acc[i][h] = g.YMM()
+			acc[i][h] = g.Vec()
 			g.VXORPS(acc[i][h], acc[i][h], acc[i][h])
 		}
 	}
@@ -571,7 +571,7 @@ func (g *gen) tile(MR, P int, aPanel, bp, colOff, nrem Register) {
 	bv := make([]VecVirtual, H)
 	for h := range bv {
 		if !memB {
-			bv[h] = g.YMM()
+			bv[h] = g.Vec()
 		}
 	}
 	// kloop emits the k loop with A element (i, k0+u) at aAddr(i, u) and
@@ -584,8 +584,8 @@ func (g *gen) tile(MR, P int, aPanel, bp, colOff, nrem Register) {
 				}
 			}
 			for i := range MR {
-				av := g.YMM()
-				g.VBROADCASTSS(aAddr(i, u), av)
+				av := g.Vec()
+				g.Broadcast(aAddr(i, u), av)
 				for h := range H {
 					if memB {
 						g.VFMADD231PS(bAddr(h, u), av, acc[i][h])
@@ -687,8 +687,8 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 	g.MOVL(paramAddr(g.Gen, "alpha"), at)
 	g.CMPL(at, U32(math.Float32bits(1)))
 	g.JE(LabelRef(l("alpha1")))
-	al := g.YMM()
-	g.VBROADCASTSS(paramAddr(g.Gen, "alpha"), al)
+	al := g.Vec()
+	g.Broadcast(paramAddr(g.Gen, "alpha"), al)
 	for i := range MR {
 		for h := range H {
 			g.VMULPS(al, acc[i][h], acc[i][h])
@@ -702,8 +702,8 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 	g.JZ(LabelRef(l("noC")))
 	full()
 	g.JL(LabelRef(l("cMasked")))
-	be := g.YMM()
-	g.VBROADCASTSS(paramAddr(g.Gen, "beta"), be)
+	be := g.Vec()
+	g.Broadcast(paramAddr(g.Gen, "beta"), be)
 	for i := range MR {
 		for h := range H {
 			g.VFMADD231PS(cAddr(i, h), be, acc[i][h])
@@ -714,15 +714,15 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 	masks()
 	for i := range MR {
 		for h := range H {
-			t, b := g.YMM(), g.YMM()
+			t, b := g.Vec(), g.Vec()
 			if mk := mask(h); mk != nil {
-				m := g.YMM()
+				m := g.Vec()
 				g.VMOVUPS(mk, m)
-				g.VMASKMOVPS(cAddr(i, h), m, t)
+				g.MaskLoad(cAddr(i, h), m, t)
 			} else {
 				g.VMOVUPS(cAddr(i, h), t)
 			}
-			g.VBROADCASTSS(paramAddr(g.Gen, "beta"), b)
+			g.Broadcast(paramAddr(g.Gen, "beta"), b)
 			g.VFMADD231PS(t, b, acc[i][h])
 		}
 	}
@@ -764,13 +764,13 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 			mk := mask(h)
 			var m VecVirtual
 			if mk != nil {
-				m = g.YMM()
+				m = g.Vec()
 				g.VMOVUPS(mk, m)
 			}
 			if g.ep != epPlain {
 				if mk != nil {
-					t := g.YMM()
-					g.VMASKMOVPS(Mem{Base: biasBase, Disp: 32 * h}, m, t)
+					t := g.Vec()
+					g.MaskLoad(Mem{Base: biasBase, Disp: 32 * h}, m, t)
 					g.VADDPS(t, x, x)
 				} else {
 					g.VADDPS(Mem{Base: biasBase, Disp: 32 * h}, x, x)
@@ -778,7 +778,7 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 				x = sigmoid(g.Gen, x)
 			}
 			if mk != nil {
-				g.VMASKMOVPS(x, m, cAddr(i, h))
+				g.MaskStore(x, m, cAddr(i, h))
 			} else {
 				g.VMOVUPS(x, cAddr(i, h))
 			}
@@ -803,8 +803,8 @@ func (g *gen) updateStore(MR, H int, acc [][]VecVirtual, colOff Register, cAddr 
 	full, masks func(), mask func(h int) Op, l func(string) string) {
 	wp, ldw, w3 := tileRows(g.Gen, MR, g.lWRow, colOff, "ldw")
 	wAddr := func(i, h int) Mem { return rowAddr(i, wp, w3, ldw, 32*h) }
-	d := g.YMM()
-	g.VBROADCASTSS(paramAddr(g.Gen, "decay"), d)
+	d := g.Vec()
+	g.Broadcast(paramAddr(g.Gen, "decay"), d)
 
 	// The packed copy: panel jp = colOff/64 starts jp·wpstride·4 bytes
 	// after the row panel's wp row, and its rows are 64 bytes apart.
@@ -857,15 +857,15 @@ func (g *gen) updateStore(MR, H int, acc [][]VecVirtual, colOff Register, cAddr 
 					}
 					continue
 				}
-				m, t := g.YMM(), g.YMM()
+				m, t := g.Vec(), g.Vec()
 				g.VMOVUPS(mk, m)
-				g.VMASKMOVPS(wAddr(i, h), m, t)
+				g.MaskLoad(wAddr(i, h), m, t)
 				g.VFNMADD231PS(t, d, x)
-				g.VMASKMOVPS(x, m, cAddr(i, h))
+				g.MaskStore(x, m, cAddr(i, h))
 				g.VADDPS(t, x, x)
-				g.VMASKMOVPS(x, m, wAddr(i, h))
+				g.MaskStore(x, m, wAddr(i, h))
 				if packed {
-					g.VMASKMOVPS(x, m, pAddr(i, h))
+					g.MaskStore(x, m, pAddr(i, h))
 				}
 			}
 		}
@@ -880,7 +880,7 @@ func (g *gen) updateStore(MR, H int, acc [][]VecVirtual, colOff Register, cAddr 
 // temporaries and every constant a memory operand, and returns the register
 // that holds the result; x is kept for the sign test.
 func sigmoid(g *x86.Gen, x VecVirtual) VecVirtual {
-	a, b, c := g.YMM(), g.YMM(), g.YMM()
+	a, b, c := g.Vec(), g.Vec(), g.Vec()
 	g.VANDPS(vc("absMask"), x, a)             // a = z = |x|
 	g.VMOVUPS(vc("magicBias"), b)             // b = magic
 	g.VFMADD231PS(vc("minusLog2E"), a, b)     // b = n = z·(-log2 e) + magic
@@ -903,7 +903,7 @@ func sigmoid(g *x86.Gen, x VecVirtual) VecVirtual {
 	g.VANDNPS(a, c, a)                        // a = f, or 0 where z > 104
 	g.VMOVUPS(vc("one"), c)                   //
 	g.VSUBPS(a, c, c)                         // c = 1 - f
-	g.VBLENDVPS(x, a, c, c)                   // c = sign(x) ? f : 1 - f
+	g.Blend(x, a, c, c)                   // c = sign(x) ? f : 1 - f
 	return c
 }
 
@@ -918,21 +918,21 @@ func philox(g *x86.Gen, cs []*[4]VecVirtual, k0, k1 VecVirtual) {
 			g.VPADDD(vc("w1"), k1, k1)
 		}
 		for _, c := range cs {
-			e0, o0, e1, o1 := g.YMM(), g.YMM(), g.YMM(), g.YMM()
+			e0, o0, e1, o1 := g.Vec(), g.Vec(), g.Vec(), g.Vec()
 			g.VPSRLQ(U8(32), c[0], o0)
 			g.VPMULUDQ(vc("m0"), o0, o0) // odd lanes: m0·c0 as 64-bit products
 			g.VPMULUDQ(vc("m0"), c[0], e0)
 			g.VPSRLQ(U8(32), c[2], o1)
 			g.VPMULUDQ(vc("m1"), o1, o1)
 			g.VPMULUDQ(vc("m1"), c[2], e1)
-			t := g.YMM()
+			t := g.Vec()
 			g.VPSRLQ(U8(32), e0, t)
 			g.VPBLENDD(U8(0xAA), o0, t, t) // hi0
 			g.VPXOR(c[3], t, t)
 			g.VPXOR(k1, t, c[2]) // c2 = hi0 ^ c3 ^ k1
 			g.VPSLLQ(U8(32), o0, o0)
 			g.VPBLENDD(U8(0xAA), o0, e0, c[3]) // c3 = lo0
-			t2 := g.YMM()
+			t2 := g.Vec()
 			g.VPSRLQ(U8(32), e1, t2)
 			g.VPBLENDD(U8(0xAA), o1, t2, t2) // hi1
 			g.VPXOR(c[1], t2, t2)
@@ -951,20 +951,20 @@ func (g *gen) philoxBlocks(blk, row Register, c0offs, c1offs Op, blkAdd []Op) []
 	cs := make([][4]VecVirtual, len(blkAdd))
 	ptrs := make([]*[4]VecVirtual, len(cs))
 	x := g.XMM()
-	base0, base1 := g.YMM(), g.YMM()
+	base0, base1 := g.Vec(), g.Vec()
 	g.VMOVQ(blk, x)
-	g.VPBROADCASTD(x, base0)
+	g.BroadcastInt(x, base0)
 	g.VPADDD(c0offs, base0, base0)
 	x = g.XMM()
 	g.VMOVQ(row, x)
-	g.VPBROADCASTD(x, base1)
+	g.BroadcastInt(x, base1)
 	if c1offs != nil {
 		g.VPADDD(c1offs, base1, base1)
 	}
 	for v := range cs {
 		c := &cs[v]
 		for i := range c {
-			c[i] = g.YMM()
+			c[i] = g.Vec()
 		}
 		if blkAdd[v] != nil {
 			g.VPADDD(blkAdd[v], base0, c[0])
@@ -976,7 +976,7 @@ func (g *gen) philoxBlocks(blk, row Register, c0offs, c1offs Op, blkAdd []Op) []
 		g.VMOVDQU(g.lStep, c[3])
 		ptrs[v] = c
 	}
-	k0, k1 := g.YMM(), g.YMM()
+	k0, k1 := g.Vec(), g.Vec()
 	g.VMOVDQU(g.lKey0, k0)
 	g.VMOVDQU(g.lKey1, k1)
 	philox(g.Gen, ptrs, k0, k1)
@@ -999,12 +999,12 @@ func bernoulliStore(g *x86.Gen, u VecVirtual, p, s Mem, mask Op) {
 		g.VMOVUPS(u, s)
 		return
 	}
-	m, pv := g.YMM(), g.YMM()
+	m, pv := g.Vec(), g.Vec()
 	g.VMOVUPS(mask, m)
-	g.VMASKMOVPS(p, m, pv)
+	g.MaskLoad(p, m, pv)
 	g.VCMPPS(U8(0x11), pv, u, u)
 	g.VANDPS(vc("one"), u, u)
-	g.VMASKMOVPS(u, m, s)
+	g.MaskStore(u, m, s)
 }
 
 // sampleGroup emits the stores of one group of w (8 or 16) columns of one
@@ -1077,14 +1077,14 @@ func (g *gen) samplePass() {
 	var us [2][][]VecVirtual
 	for v, x := range xs {
 		g.Comment("In-lane 4×4 transpose: T0, T1 = row r units 0-7, 8-15; T2, T3 = row r+1.")
-		t0, t1, t2, t3 := g.YMM(), g.YMM(), g.YMM(), g.YMM()
+		t0, t1, t2, t3 := g.Vec(), g.Vec(), g.Vec(), g.Vec()
 		g.VPUNPCKLDQ(x[1], x[0], t0)
 		g.VPUNPCKHDQ(x[1], x[0], t1)
 		g.VPUNPCKLDQ(x[3], x[2], t2)
 		g.VPUNPCKHDQ(x[3], x[2], t3)
 		var T [4]VecVirtual
 		for i := range T {
-			T[i] = g.YMM()
+			T[i] = g.Vec()
 		}
 		g.VPUNPCKLQDQ(t2, t0, T[0])
 		g.VPUNPCKHQDQ(t2, t0, T[1])
@@ -1140,11 +1140,11 @@ func (g *gen) samplePass() {
 	xs = g.philoxBlocks(blk, rowCtr, g.lLaneAdd, nil, []Op{nil, vc("int2")})
 	var uu [2]VecVirtual
 	for v, x := range xs {
-		w, m := g.YMM(), g.YMM()
+		w, m := g.Vec(), g.Vec()
 		g.VMOVDQU(g.lLaneWord, w)
 		for i := 1; i < 4; i++ {
 			g.VPCMPEQD(vc(fmt.Sprintf("int%d", i)), w, m)
-			g.VBLENDVPS(m, x[i], x[0], x[0])
+			g.Blend(m, x[i], x[0], x[0])
 		}
 		uniform(g.Gen, x[0])
 		uu[v] = x[0]
@@ -1208,7 +1208,7 @@ func packT8(g *x86.Gen) {
 		g.CMPQ(rows, U8(i))
 		g.CMOVQLE(src, rp[i])
 	}
-	mask := g.YMM()
+	mask := g.Vec()
 	{
 		o, tab := g.GP64(), g.GP64()
 		g.MOVQ(U32(nr), o)
@@ -1228,17 +1228,17 @@ func packT8(g *x86.Gen) {
 	for half := range 2 {
 		var R [4]VecVirtual
 		for i := range R {
-			R[i] = g.YMM()
+			R[i] = g.Vec()
 			g.VMOVUPS(Mem{Base: rp[i], Index: off, Scale: 1, Disp: 16 * half}, R[i].AsX())
 			g.VINSERTF128(U8(1), Mem{Base: rp[i+4], Index: off, Scale: 1, Disp: 16 * half}, R[i], R[i])
 		}
-		t0, t1, t2, t3 := g.YMM(), g.YMM(), g.YMM(), g.YMM()
+		t0, t1, t2, t3 := g.Vec(), g.Vec(), g.Vec(), g.Vec()
 		g.VUNPCKLPS(R[1], R[0], t0)
 		g.VUNPCKHPS(R[1], R[0], t1)
 		g.VUNPCKLPS(R[3], R[2], t2)
 		g.VUNPCKHPS(R[3], R[2], t3)
 		for q, pair := range [4][2]VecVirtual{{t0, t2}, {t0, t2}, {t1, t3}, {t1, t3}} {
-			o := g.YMM()
+			o := g.Vec()
 			if q%2 == 0 {
 				g.VUNPCKLPD(pair[1], pair[0], o)
 			} else {
@@ -1307,7 +1307,7 @@ func packRows(g *x86.Gen, width int) {
 	var mask0, mask1 VecVirtual
 	if width == 16 {
 		g.Comment("Masks of the tail's lanes, for 8 columns each.")
-		mask0, mask1 = g.YMM(), g.YMM()
+		mask0, mask1 = g.Vec(), g.Vec()
 		o, tab := g.GP64(), g.GP64()
 		g.Load(g.Param("tail"), o)
 		g.NEGQ(o)
@@ -1327,7 +1327,7 @@ func packRows(g *x86.Gen, width int) {
 	g.JZ(LabelRef("tail"))
 	g.Label("panel")
 	if width == 16 {
-		y0, y1 := g.YMM(), g.YMM()
+		y0, y1 := g.Vec(), g.Vec()
 		g.VMOVUPS(Mem{Base: sp}, y0)
 		g.VMOVUPS(Mem{Base: sp, Disp: 32}, y1)
 		g.VMOVUPS(y0, Mem{Base: dp})
@@ -1350,9 +1350,9 @@ func packRows(g *x86.Gen, width int) {
 		g.TESTQ(t, t)
 		g.JZ(LabelRef("next"))
 		g.Comment("Masked loads of the tail: zeros in the lanes past it.")
-		y0, y1 := g.YMM(), g.YMM()
-		g.VMASKMOVPS(Mem{Base: sp}, mask0, y0)
-		g.VMASKMOVPS(Mem{Base: sp, Disp: 32}, mask1, y1)
+		y0, y1 := g.Vec(), g.Vec()
+		g.MaskLoad(Mem{Base: sp}, mask0, y0)
+		g.MaskLoad(Mem{Base: sp, Disp: 32}, mask1, y1)
 		g.VMOVUPS(y0, Mem{Base: dp})
 		g.VMOVUPS(y1, Mem{Base: dp, Disp: 32})
 	}

@@ -144,7 +144,7 @@ func loadTailMask(g *x86.Gen, n Register) VecVirtual {
 	g.NEGQ(off)
 	g.ADDQ(U8(4*lanes), off)
 	g.LEAQ(tailMask, tab)
-	mask := g.YMM()
+	mask := g.Vec()
 	g.VMOVUPS(Mem{Base: tab, Index: off, Scale: 1}, mask)
 	return mask
 }
@@ -163,7 +163,7 @@ func matVec(g *x86.Gen, rows int) {
 	g.LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
 	mask := loadTailMask(g, nx)
 	p, q, xp, cnt := g.GP64(), g.GP64(), g.GP64(), g.GP64()
-	xv, tmp := g.YMM(), g.YMM()
+	xv, tmp := g.Vec(), g.Vec()
 
 	blk := fmt.Sprintf("rows%d", rows)
 	g.Label(blk)
@@ -175,7 +175,7 @@ func matVec(g *x86.Gen, rows int) {
 	g.MOVQ(nx, cnt)
 	acc := make([]VecVirtual, rows)
 	for r := range acc {
-		acc[r] = g.YMM()
+		acc[r] = g.Vec()
 		g.VXORPS(acc[r], acc[r], acc[r])
 	}
 	advance := func(cols int) {
@@ -210,9 +210,9 @@ func matVec(g *x86.Gen, rows int) {
 	g.Comment("The last len(x)%8 columns: masked loads, padding never read.")
 	g.TESTQ(cnt, cnt)
 	g.JZ(LabelRef(blk + "reduce"))
-	g.VMASKMOVPS(Mem{Base: xp}, mask, xv)
+	g.MaskLoad(Mem{Base: xp}, mask, xv)
 	for r := range acc {
-		g.VMASKMOVPS(rowAddr(r, p, q, ldb, ldb3), mask, tmp)
+		g.MaskLoad(rowAddr(r, p, q, ldb, ldb3), mask, tmp)
 		g.VFMADD231PS(tmp, xv, acc[r])
 	}
 	g.Label(blk + "reduce")
@@ -239,7 +239,7 @@ func matVec(g *x86.Gen, rows int) {
 	g.MOVQ(nx, cnt)
 	a := make([]VecVirtual, unroll)
 	for u := range a {
-		a[u] = g.YMM()
+		a[u] = g.Vec()
 		g.VXORPS(a[u], a[u], a[u])
 	}
 	g.Label("rows1cols4")
@@ -265,8 +265,8 @@ func matVec(g *x86.Gen, rows int) {
 	g.Label("rows1tail")
 	g.TESTQ(cnt, cnt)
 	g.JZ(LabelRef("rows1reduce"))
-	g.VMASKMOVPS(Mem{Base: xp}, mask, xv)
-	g.VMASKMOVPS(Mem{Base: p}, mask, tmp)
+	g.MaskLoad(Mem{Base: xp}, mask, xv)
+	g.MaskLoad(Mem{Base: p}, mask, tmp)
 	g.VFMADD231PS(tmp, xv, a[1])
 	g.Label("rows1reduce")
 	g.VADDPS(a[1], a[0], a[0])
@@ -342,17 +342,17 @@ func matTVec(g *x86.Gen, rows int) {
 	g.ANDQ(I8(-lanes), nfull)
 	yt := Mem{Base: g.GP64()} // the tail of y
 	g.LEAQ(Mem{Base: yb, Index: nfull, Scale: 4}, yt.Base)
-	tacc := g.YMM()
-	g.VMASKMOVPS(yt, mask, tacc)
+	tacc := g.Vec()
+	g.MaskLoad(yt, mask, tacc)
 	hasTail := g.GP64()
 	g.MOVQ(ny, hasTail)
 	g.ANDQ(U8(lanes-1), hasTail)
 
 	p, q, yq, cnt := g.GP64(), g.GP64(), g.GP64(), g.GP64()
-	yv, tmp := g.YMM(), g.YMM()
+	yv, tmp := g.Vec(), g.Vec()
 	hr := make([]VecVirtual, rows)
 	for r := range hr {
-		hr[r] = g.YMM()
+		hr[r] = g.Vec()
 	}
 
 	block := func(rows int) {
@@ -366,7 +366,7 @@ func matTVec(g *x86.Gen, rows int) {
 			g.JB(LabelRef("rows1"))
 		}
 		for r := 0; r < rows; r++ {
-			g.VBROADCASTSS(Mem{Base: hp}.Offset(4*r), hr[r])
+			g.Broadcast(Mem{Base: hp}.Offset(4*r), hr[r])
 		}
 		g.MOVQ(wp, p)
 		if rows > 3 {
@@ -408,7 +408,7 @@ func matTVec(g *x86.Gen, rows int) {
 		g.TESTQ(hasTail, hasTail)
 		g.JZ(LabelRef(blk + "next"))
 		for r := 0; r < rows; r++ {
-			g.VMASKMOVPS(rowAddr(r, p, q, ldb, ldb3), mask, tmp)
+			g.MaskLoad(rowAddr(r, p, q, ldb, ldb3), mask, tmp)
 			g.VFMADD231PS(tmp, hr[r], tacc)
 		}
 		g.Label(blk + "next")
@@ -424,7 +424,7 @@ func matTVec(g *x86.Gen, rows int) {
 	g.Label("done")
 	g.TESTQ(hasTail, hasTail)
 	g.JZ(LabelRef("ret"))
-	g.VMASKMOVPS(tacc, mask, yt)
+	g.MaskStore(tacc, mask, yt)
 	g.Label("ret")
 	g.VZEROUPPER()
 	g.RET()

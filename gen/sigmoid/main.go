@@ -196,7 +196,7 @@ func sigmoidFamily(g *x86.Gen, name string, kind int, consts, tailMask Mem) {
 	for i, c := range sigConsts {
 		m := consts.Offset(32 * i)
 		if i < nregs {
-			r := g.YMM()
+			r := g.Vec()
 			g.VMOVUPS(m, r)
 			k[c.name] = r
 		} else {
@@ -206,9 +206,9 @@ func sigmoidFamily(g *x86.Gen, name string, kind int, consts, tailMask Mem) {
 
 	vs := make([]vec, vecs)
 	for v := range vs {
-		vs[v] = vec{a: g.YMM(), b: g.YMM(), c: g.YMM()}
+		vs[v] = vec{a: g.Vec(), b: g.Vec(), c: g.Vec()}
 		if kind == bias {
-			vs[v].x = g.YMM() // x = src + bias is kept rather than computed again
+			vs[v].x = g.Vec() // x = src + bias is kept rather than computed again
 		}
 		off := 32 * v
 		vs[v].load = func(x VecVirtual) {
@@ -258,19 +258,19 @@ func sigmoidFamily(g *x86.Gen, name string, kind int, consts, tailMask Mem) {
 	g.SUBQ(n, off)
 	tab := g.GP64()
 	g.LEAQ(tailMask, tab)
-	mask := g.YMM()
+	mask := g.Vec()
 	g.VMOVUPS(Mem{Base: tab, Index: off, Scale: 1}, mask)
-	tmp := g.YMM()
+	tmp := g.Vec()
 	last := vs[0]
 	last.abs = nil
 	last.load = func(x VecVirtual) {
-		g.VMASKMOVPS(src, mask, x)
+		g.MaskLoad(src, mask, x)
 		if kind == bias {
-			g.VMASKMOVPS(bp, mask, tmp)
+			g.MaskLoad(bp, mask, tmp)
 			g.VADDPS(tmp, x, x)
 		}
 	}
-	last.store = func(r VecVirtual) { g.VMASKMOVPS(r, mask, dst) }
+	last.store = func(r VecVirtual) { g.MaskStore(r, mask, dst) }
 	emit(g, k, steps, []vec{last})
 
 	g.Label("done")
@@ -341,7 +341,7 @@ func sigmoidSteps(g *x86.Gen, k map[string]Op, v vec) []func() {
 			v.load(b)
 		},
 		func() { g.VSUBPS(a, inReg(g, k, "one", c), c) }, // c = 1 - f
-		func() { g.VBLENDVPS(b, a, c, c) },               // c = x < 0 ? f : 1 - f
+		func() { g.Blend(b, a, c, c) },               // c = x < 0 ? f : 1 - f
 		func() { v.store(c) },
 	}
 }
@@ -372,7 +372,7 @@ func sigmoidDirectSteps(g *x86.Gen, k map[string]Op, v vec) []func() {
 		func() { g.VCMPPS(U8(0x1E), k["zeroLimit"], c, c) },                           // c = |x| > 104 (GT_OQ: false for NaN)
 		func() { g.VANDNPS(a, c, a) },                                                 // a = f, or 0 where |x| > 104
 		func() { g.VSUBPS(a, inReg(g, k, "one", c), c) },                              // c = 1 - f
-		func() { g.VBLENDVPS(b, a, c, c) },                                            // c = x < 0 ? f : 1 - f
+		func() { g.Blend(b, a, c, c) },                                            // c = x < 0 ? f : 1 - f
 		func() { v.store(c) },
 	}
 }
