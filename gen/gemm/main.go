@@ -106,89 +106,42 @@ const (
 	epUpdate
 )
 
-// Philox4x32-10 constants (rng/philox.go).
-const (
-	philoxM0 = 0xD2511F53
-	philoxM1 = 0xCD9E8D57
-	philoxW0 = 0x9E3779B9
-	philoxW1 = 0xBB67AE85
-)
-
-// constant vectors, 8 dwords each, in gemmConsts.
-var constList = []struct {
-	name  string
-	lanes [8]uint32
-}{
-	{"absMask", splat(0x7FFFFFFF)},
-	{"magicBias", splatF(0x1.80017Ep23)},
-	{"one", splatF(1)},
-	{"minusLog2E", splatF(-0x1.715476p+0)},
-	{"ln2Hi", splatF(0x1.62E400p-1)},
-	{"ln2Lo", splatF(0x1.7F7D1Cp-20)},
-	{"c5", splatF(-0x1.0F9F9Cp-7)},
-	{"c4", splatF(0x1.573A1Ap-5)},
-	{"c3", splatF(-0x1.555A80p-3)},
-	{"c2", splatF(0x1.FFFDC6p-2)},
-	{"c1", splatF(-0x1.FFFFF6p-1)},
-	{"unscale", splatF(0x1p-64)},
-	{"zeroLimit", splatF(104)},
-	{"m0", splat(philoxM0)},
-	{"m1", splat(philoxM1)},
-	{"w0", splat(philoxW0)},
-	{"w1", splat(philoxW1)},
-	{"inv24", splatF(0x1p-24)},
-	{"iota", [8]uint32{0, 1, 2, 3, 4, 5, 6, 7}},
-	{"blkOffs", [8]uint32{0, 2, 0, 2, 1, 3, 1, 3}},
-	{"rowOffs", [8]uint32{0, 0, 1, 1, 0, 0, 1, 1}},
-	{"int1", splat(1)},
-	{"int2", splat(2)},
-	{"int3", splat(3)},
-	{"int4", splat(4)},
+// The vectors of gemmConsts, in this order (it sets their offsets): the
+// sigmoid's, Philox's and the uniform's (x86's), and those of the sample
+// pass's counters.
+var constList = []x86.Const{
+	x86.SigAbsMask, x86.SigMagicBias, x86.SigOne, x86.SigMinusLog2E,
+	x86.SigLn2Hi, x86.SigLn2Lo, x86.SigC5, x86.SigC4, x86.SigC3, x86.SigC2,
+	x86.SigC1, x86.SigUnscale, x86.SigZeroLimit,
+	x86.PhiloxM0, x86.PhiloxM1, x86.PhiloxW0, x86.PhiloxW1, x86.Inv24,
+	x86.PerLane("iota", 0, 1, 2, 3, 4, 5, 6, 7),
+	x86.PerLane("blkOffs", 0, 2, 0, 2, 1, 3, 1, 3),
+	x86.PerLane("rowOffs", 0, 0, 1, 1, 0, 0, 1, 1),
+	x86.Splat("int1", 1),
+	x86.Splat("int2", 2),
+	x86.Splat("int3", 3),
+	x86.Splat("int4", 4),
 }
-
-func splat(v uint32) (l [8]uint32) {
-	for i := range l {
-		l[i] = v
-	}
-	return
-}
-
-func splatF(f float32) [8]uint32 { return splat(math.Float32bits(f)) }
 
 var (
-	consts  Mem // gemmConsts
-	maskTab Mem // gemmMaskTab: 16 all-ones lanes, then 16 zero lanes
+	consts  *x86.Table    // gemmConsts
+	maskTab x86.MaskTable // gemmMaskTab: 16 all-ones lanes, then 16 zero lanes
+	// sig is the sigmoid of the epilogues: Sigmoid1's steps, every
+	// constant a memory operand.
+	sig x86.Sigmoid
 )
 
-// kc returns the memory operand of a constant vector.
-func vc(name string) Mem {
-	for i, c := range constList {
-		if c.name == name {
-			return consts.Offset(32 * i)
-		}
-	}
-	panic("no constant " + name)
-}
+// vc returns the memory operand of a constant vector.
+func vc(name string) Mem { return consts.Addr(name) }
 
 func main() { x86.Main(x86.AVX2, generate) }
 
 // generate emits the file.
 func generate(g *x86.Gen) {
 	g.ConstraintExpr("!purego")
-	consts = g.GLOBL("gemmConsts", attr.RODATA|attr.NOPTR)
-	for i, c := range constList {
-		for l, v := range c.lanes {
-			g.DATA(32*i+4*l, U32(v))
-		}
-	}
-	maskTab = g.GLOBL("gemmMaskTab", attr.RODATA|attr.NOPTR)
-	for l := 0; l < 2*nr; l++ {
-		v := uint32(0)
-		if l < nr {
-			v = 0xFFFFFFFF
-		}
-		g.DATA(4*l, U32(v))
-	}
+	consts = g.Table("gemmConsts", constList...)
+	maskTab = g.MaskTable("gemmMaskTab", nr)
+	sig = x86.Sigmoid{Form: x86.SigmoidDirect, K: consts.Operands()}
 
 	kernel(g, "gemmKernelAVX2", epPlain)
 	kernel(g, "gemmSigmoidAVX2", epSigmoid)
@@ -419,69 +372,6 @@ type gen struct {
 	lKey0, lKey1, lPhase, lStep   Mem // the scalars broadcast to 8 lanes
 }
 
-func paramAddr(g *x86.Gen, name string) Mem {
-	b, err := g.Param(name).Resolve()
-	if err != nil {
-		panic(err)
-	}
-	return b.Addr
-}
-
-// tileRows loads the addressing of a tile of MR rows of a row-major matrix
-// for rowAddr: p = its row 0 (the row panel's row, local row, plus colOff
-// bytes), ld = its leading dimension (parameter ldName) in bytes, and q =
-// its row 3 when MR > 3.
-func tileRows(g *x86.Gen, MR int, row Mem, colOff Register, ldName string) (p, ld, q Register) {
-	p, ld, q = g.GP64(), g.GP64(), g.GP64()
-	g.MOVQ(row, p)
-	g.ADDQ(colOff, p)
-	g.Load(g.Param(ldName), ld)
-	g.SHLQ(U8(2), ld)
-	if MR > 3 {
-		g.LEAQ(Mem{Base: p, Index: ld, Scale: 2}, q)
-		g.ADDQ(ld, q)
-	}
-	return p, ld, q
-}
-
-// rowAddr returns row i (< 6) of a tile whose row 0 is at p and row 3 at q,
-// rows ld bytes apart.
-func rowAddr(i int, p, q, ld Register, disp int) Mem {
-	switch i {
-	case 0:
-		return Mem{Base: p, Disp: disp}
-	case 1:
-		return Mem{Base: p, Index: ld, Scale: 1, Disp: disp}
-	case 2:
-		return Mem{Base: p, Index: ld, Scale: 2, Disp: disp}
-	case 3:
-		return Mem{Base: q, Disp: disp}
-	case 4:
-		return Mem{Base: q, Index: ld, Scale: 1, Disp: disp}
-	case 5:
-		return Mem{Base: q, Index: ld, Scale: 2, Disp: disp}
-	}
-	panic("row out of range")
-}
-
-// panelAddr returns ymm column h (half h%2 of panel h/2) of a row of 16-wide
-// panels ps bytes apart, whose panel 0 is at p and panel 2 at p2, disp bytes
-// into the panel.
-func panelAddr(p, p2, ps Register, h, disp int) Mem {
-	disp += 32 * (h % 2)
-	switch h / 2 {
-	case 0:
-		return Mem{Base: p, Disp: disp}
-	case 1:
-		return Mem{Base: p, Index: ps, Scale: 1, Disp: disp}
-	case 2:
-		return Mem{Base: p2, Disp: disp}
-	case 3:
-		return Mem{Base: p2, Index: ps, Scale: 1, Disp: disp}
-	}
-	panic("panel out of range")
-}
-
 // widePanels returns how many column panels a tile of MR rows covers: the
 // 6×16 tile keeps 12 accumulators, 2 B and 2 A registers busy, but with 1 or
 // 2 rows the two FMA pipes would wait on the 4-cycle latency of 2 or 4
@@ -566,7 +456,8 @@ func (g *gen) tile(MR, P int, aPanel, bp, colOff, nrem Register) {
 		g.LEAQ(Mem{Base: bk, Index: bs, Scale: 2}, bk2)
 	}
 	// bAddr returns ymm column h of B at k step u.
-	bAddr := func(h, u int) Mem { return panelAddr(bk, bk2, bs, h, 64*u) }
+	bPanels := g.Panels(bk, bk2, bs, nr)
+	bAddr := func(h, u int) Mem { return bPanels.Vec(h, 64*u) }
 	memB := MR == 1 // one row: B as FMA memory operands, no B registers
 	bv := make([]VecVirtual, H)
 	for h := range bv {
@@ -634,18 +525,17 @@ func (g *gen) tile(MR, P int, aPanel, bp, colOff, nrem Register) {
 
 	g.Label(l("arows"))
 	g.Comment("Row-major A (lda > 0): element (i, p) at aPanel + 4·(i·lda + p).")
-	a0, a3 := g.GP64(), g.GP64()
-	g.MOVQ(aPanel, a0)
+	a := x86.Rows{P: g.GP64(), Q: g.GP64(), LD: lda}
+	g.MOVQ(aPanel, a.P)
 	g.SHLQ(U8(2), lda)
 	if MR > 3 {
-		g.LEAQ(Mem{Base: a0, Index: lda, Scale: 2}, a3)
-		g.ADDQ(lda, a3)
+		a.SetQ(g.Gen)
 	}
-	kloop("r", func(i, u int) Mem { return rowAddr(i, a0, a3, lda, 4*u) },
+	kloop("r", func(i, u int) Mem { return a.Row(i, 4*u) },
 		func(steps int) {
-			g.ADDQ(U8(4*steps), a0)
+			g.ADDQ(U8(4*steps), a.P)
 			if MR > 3 {
-				g.ADDQ(U8(4*steps), a3)
+				g.ADDQ(U8(4*steps), a.Q)
 			}
 		})
 
@@ -660,14 +550,10 @@ func (g *gen) tile(MR, P int, aPanel, bp, colOff, nrem Register) {
 func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 	l := func(s string) string { return fmt.Sprintf("%s%d_%d", s, MR, P) }
 	H := 2 * P
-	cp, ld, c3 := tileRows(g.Gen, MR, g.lCRow, colOff, "ldc")
+	c := g.LoadRows(MR, g.lCRow, colOff, "ldc")
 	maskp := g.GP64()
 	masks := func() { // maskp = gemmMaskTab + 4·(16 - columns of the last panel)
-		o := g.GP64()
-		g.MOVQ(U32(nr*P), o)
-		g.SUBQ(nrem, o)
-		g.LEAQ(maskTab, maskp)
-		g.LEAQ(Mem{Base: maskp, Index: o, Scale: 4}, maskp)
+		maskTab.Ptr(g.Gen, maskp, g.GP64(), nr*P, nrem)
 	}
 	// mask returns the mask of ymm column h in the masked path, nil for
 	// the columns of the full panels.
@@ -677,18 +563,18 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 		}
 		return Mem{Base: maskp, Disp: 32 * (h - (H - 2))}
 	}
-	cAddr := func(i, h int) Mem { return rowAddr(i, cp, c3, ld, 32*h) }
+	cAddr := func(i, h int) Mem { return c.Row(i, 32*h) }
 	full := func() {
 		g.CMPQ(nrem, U8(nr*P))
 	}
 
 	g.Comment("x = α·acc (skipped when α = 1)")
 	at := g.GP32()
-	g.MOVL(paramAddr(g.Gen, "alpha"), at)
+	g.MOVL(g.ParamAddr("alpha"), at)
 	g.CMPL(at, U32(math.Float32bits(1)))
 	g.JE(LabelRef(l("alpha1")))
 	al := g.Vec()
-	g.Broadcast(paramAddr(g.Gen, "alpha"), al)
+	g.Broadcast(g.ParamAddr("alpha"), al)
 	for i := range MR {
 		for h := range H {
 			g.VMULPS(al, acc[i][h], acc[i][h])
@@ -697,13 +583,13 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 	g.Label(l("alpha1"))
 	g.Comment("β ≠ 0: x = β·C + x (β = 0: C is not read)")
 	bt := g.GP32()
-	g.MOVL(paramAddr(g.Gen, "beta"), bt)
+	g.MOVL(g.ParamAddr("beta"), bt)
 	g.ANDL(U32(0x7FFFFFFF), bt)
 	g.JZ(LabelRef(l("noC")))
 	full()
 	g.JL(LabelRef(l("cMasked")))
 	be := g.Vec()
-	g.Broadcast(paramAddr(g.Gen, "beta"), be)
+	g.Broadcast(g.ParamAddr("beta"), be)
 	for i := range MR {
 		for h := range H {
 			g.VFMADD231PS(cAddr(i, h), be, acc[i][h])
@@ -722,7 +608,7 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 			} else {
 				g.VMOVUPS(cAddr(i, h), t)
 			}
-			g.Broadcast(paramAddr(g.Gen, "beta"), b)
+			g.Broadcast(g.ParamAddr("beta"), b)
 			g.VFMADD231PS(t, b, acc[i][h])
 		}
 	}
@@ -801,10 +687,10 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 // like C elsewhere.
 func (g *gen) updateStore(MR, H int, acc [][]VecVirtual, colOff Register, cAddr func(i, h int) Mem,
 	full, masks func(), mask func(h int) Op, l func(string) string) {
-	wp, ldw, w3 := tileRows(g.Gen, MR, g.lWRow, colOff, "ldw")
-	wAddr := func(i, h int) Mem { return rowAddr(i, wp, w3, ldw, 32*h) }
+	w := g.LoadRows(MR, g.lWRow, colOff, "ldw")
+	wAddr := func(i, h int) Mem { return w.Row(i, 32*h) }
 	d := g.Vec()
-	g.Broadcast(paramAddr(g.Gen, "decay"), d)
+	g.Broadcast(g.ParamAddr("decay"), d)
 
 	// The packed copy: panel jp = colOff/64 starts jp·wpstride·4 bytes
 	// after the row panel's wp row, and its rows are 64 bytes apart.
@@ -822,7 +708,8 @@ func (g *gen) updateStore(MR, H int, acc [][]VecVirtual, colOff Register, cAddr 
 	if H > 4 {
 		g.LEAQ(Mem{Base: pp, Index: ps, Scale: 2}, pp2)
 	}
-	pAddr := func(i, h int) Mem { return panelAddr(pp, pp2, ps, h, 64*i) }
+	wpPanels := g.Panels(pp, pp2, ps, nr)
+	pAddr := func(i, h int) Mem { return wpPanels.Vec(h, 64*i) }
 	// store emits the write-back; with packed, the copy into wp too.
 	store := func(packed bool, id string) {
 		full()
@@ -881,72 +768,14 @@ func (g *gen) updateStore(MR, H int, acc [][]VecVirtual, colOff Register, cAddr 
 // that holds the result; x is kept for the sign test.
 func sigmoid(g *x86.Gen, x VecVirtual) VecVirtual {
 	a, b, c := g.Vec(), g.Vec(), g.Vec()
-	g.VANDPS(vc("absMask"), x, a)             // a = z = |x|
-	g.VMOVUPS(vc("magicBias"), b)             // b = magic
-	g.VFMADD231PS(vc("minusLog2E"), a, b)     // b = n = z·(-log2 e) + magic
-	g.VPSLLD(U8(23), b, c)                    // c = s = 2^(n+64)
-	g.VSUBPS(vc("magicBias"), b, b)           // b = n - magic
-	g.VFMADD231PS(vc("ln2Hi"), b, a)          // a = t = n·ln2hi + z
-	g.VFMADD231PS(vc("ln2Lo"), b, a)          // a = t = n·ln2lo + t
-	g.VMOVUPS(vc("c5"), b)                    // b = p = c5
-	g.VFMADD213PS(vc("c4"), a, b)             // p = p·t + c4
-	g.VFMADD213PS(vc("c3"), a, b)             // p = p·t + c3
-	g.VFMADD213PS(vc("c2"), a, b)             // p = p·t + c2
-	g.VFMADD213PS(vc("c1"), a, b)             // p = p·t + c1
-	g.VMULPS(c, a, a)                         // a = t·s
-	g.VFMADD231PS(b, a, c)                    // c = t·p + s
-	g.VMULPS(vc("unscale"), c, c)             // c = e = (t·p + s)·2^-64
-	g.VADDPS(vc("one"), c, a)                 // a = e + 1
-	g.VDIVPS(a, c, a)                         // a = f = e / (e + 1)
-	g.VANDPS(vc("absMask"), x, c)             // c = z
-	g.VCMPPS(U8(0x1E), vc("zeroLimit"), c, c) // c = z > 104 (GT_OQ: false for NaN)
-	g.VANDNPS(a, c, a)                        // a = f, or 0 where z > 104
-	g.VMOVUPS(vc("one"), c)                   //
-	g.VSUBPS(a, c, c)                         // c = 1 - f
-	g.Blend(x, a, c, c)                   // c = sign(x) ? f : 1 - f
+	sig.Emit(g, x86.SigmoidVec{A: a, B: b, C: c, X: x})
 	return c
-}
-
-// philox runs the 10 rounds of Philox4x32-10 on len(cs) vectors of 8
-// counters each (cs[v][w] holds word w of the 8 counters of vector v) under
-// the key (k0, k1), in place, the rounds of the vectors interleaved so that
-// their dependency chains overlap; k0 and k1 are clobbered.
-func philox(g *x86.Gen, cs []*[4]VecVirtual, k0, k1 VecVirtual) {
-	for r := range 10 {
-		if r > 0 {
-			g.VPADDD(vc("w0"), k0, k0)
-			g.VPADDD(vc("w1"), k1, k1)
-		}
-		for _, c := range cs {
-			e0, o0, e1, o1 := g.Vec(), g.Vec(), g.Vec(), g.Vec()
-			g.VPSRLQ(U8(32), c[0], o0)
-			g.VPMULUDQ(vc("m0"), o0, o0) // odd lanes: m0·c0 as 64-bit products
-			g.VPMULUDQ(vc("m0"), c[0], e0)
-			g.VPSRLQ(U8(32), c[2], o1)
-			g.VPMULUDQ(vc("m1"), o1, o1)
-			g.VPMULUDQ(vc("m1"), c[2], e1)
-			t := g.Vec()
-			g.VPSRLQ(U8(32), e0, t)
-			g.VPBLENDD(U8(0xAA), o0, t, t) // hi0
-			g.VPXOR(c[3], t, t)
-			g.VPXOR(k1, t, c[2]) // c2 = hi0 ^ c3 ^ k1
-			g.VPSLLQ(U8(32), o0, o0)
-			g.VPBLENDD(U8(0xAA), o0, e0, c[3]) // c3 = lo0
-			t2 := g.Vec()
-			g.VPSRLQ(U8(32), e1, t2)
-			g.VPBLENDD(U8(0xAA), o1, t2, t2) // hi1
-			g.VPXOR(c[1], t2, t2)
-			g.VPXOR(k0, t2, c[0]) // c0 = hi1 ^ c1 ^ k0
-			g.VPSLLQ(U8(32), o1, o1)
-			g.VPBLENDD(U8(0xAA), o1, e1, c[1]) // c1 = lo1
-		}
-	}
 }
 
 // philoxBlocks sets up len(blkAdd) vectors of 8 counters, vector v with
 // word 0 = blk + c0offs + blkAdd[v] (blkAdd nil: + 0), word 1 = row + c1offs
-// (c1offs nil: row), words 2 and 3 = phase and step, and runs philox on them
-// under the stream's key.
+// (c1offs nil: row), words 2 and 3 = phase and step, and runs Philox4x32-10
+// (x86.Gen.Philox) on them under the stream's key.
 func (g *gen) philoxBlocks(blk, row Register, c0offs, c1offs Op, blkAdd []Op) [][4]VecVirtual {
 	cs := make([][4]VecVirtual, len(blkAdd))
 	ptrs := make([]*[4]VecVirtual, len(cs))
@@ -979,15 +808,8 @@ func (g *gen) philoxBlocks(blk, row Register, c0offs, c1offs Op, blkAdd []Op) []
 	k0, k1 := g.Vec(), g.Vec()
 	g.VMOVDQU(g.lKey0, k0)
 	g.VMOVDQU(g.lKey1, k1)
-	philox(g.Gen, ptrs, k0, k1)
+	g.Philox(consts.Operands(), ptrs, k0, k1)
 	return cs
-}
-
-// uniform turns raw words into Uniform(r) = (r>>8)·2^-24 in place.
-func uniform(g *x86.Gen, r VecVirtual) {
-	g.VPSRLD(U8(8), r, r)
-	g.VCVTDQ2PS(r, r)
-	g.VMULPS(vc("inv24"), r, r)
 }
 
 // bernoulliStore stores S = u < P ? 1 : 0 for 8 columns, P read at p and S
@@ -1043,10 +865,7 @@ func sampleGroup(g *x86.Gen, id string, u [][]VecVirtual, cc, ss, ldc, lds, rem,
 	rows(nil)
 	g.Label(id + "masked")
 	maskp, o := g.GP64(), g.GP64()
-	g.MOVQ(U32(nr), o)
-	g.SUBQ(rem, o)
-	g.LEAQ(maskTab, maskp)
-	g.LEAQ(Mem{Base: maskp, Index: o, Scale: 4}, maskp)
+	maskTab.Ptr(g, maskp, o, nr, rem)
 	rows(maskp)
 }
 
@@ -1091,7 +910,7 @@ func (g *gen) samplePass() {
 		g.VPUNPCKLQDQ(t3, t1, T[2])
 		g.VPUNPCKHQDQ(t3, t1, T[3])
 		for i := range T {
-			uniform(g.Gen, T[i])
+			g.Uniform(consts.Operands(), T[i])
 		}
 		us[v] = [][]VecVirtual{{T[0], T[1]}, {T[2], T[3]}}
 	}
@@ -1146,7 +965,7 @@ func (g *gen) samplePass() {
 			g.VPCMPEQD(vc(fmt.Sprintf("int%d", i)), w, m)
 			g.Blend(m, x[i], x[0], x[0])
 		}
-		uniform(g.Gen, x[0])
+		g.Uniform(consts.Operands(), x[0])
 		uu[v] = x[0]
 	}
 	ldc, lds = g.GP64(), g.GP64() // unused: one row
@@ -1213,7 +1032,7 @@ func packT8(g *x86.Gen) {
 		o, tab := g.GP64(), g.GP64()
 		g.MOVQ(U32(nr), o)
 		g.SUBQ(rows, o)
-		g.LEAQ(maskTab, tab)
+		g.LEAQ(maskTab.Mem, tab)
 		g.VMOVUPS(Mem{Base: tab, Index: o, Scale: 4}, mask)
 	}
 	dst := g.Load(g.Param("dst").Base(), g.GP64())
@@ -1312,7 +1131,7 @@ func packRows(g *x86.Gen, width int) {
 		g.Load(g.Param("tail"), o)
 		g.NEGQ(o)
 		g.ADDQ(U8(nr), o)
-		g.LEAQ(maskTab, tab)
+		g.LEAQ(maskTab.Mem, tab)
 		g.VMOVUPS(Mem{Base: tab, Index: o, Scale: 4}, mask0)
 		g.VMOVUPS(Mem{Base: tab, Index: o, Scale: 4, Disp: 32}, mask1)
 	}
