@@ -43,7 +43,9 @@
 //     (e^-104 < 2^-150 rounds to 0). A compare and an AND less.
 //
 // One function, sigmoidFamily, emits the family: plain, with a bias vector,
-// and the direct transcription. The main loop computes 4 vectors (32
+// and the direct transcription. The steps themselves are the shared
+// library's (gen/internal/x86: Sigmoid, its forms SigmoidClamped and
+// SigmoidDirect; gen/gemm's epilogues use the direct form too). The main loop computes 4 vectors (32
 // floats) an iteration, their steps interleaved; a one-vector loop and a
 // last vector loaded and stored with VMASKMOVPS (a mask from a table)
 // handle the rest, so nothing outside the slices is read or written. Each
@@ -64,7 +66,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/boltzgo/boltz/gen/internal/x86"
 	"github.com/mmcloughlin/avo/attr"
@@ -72,33 +73,19 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// The constants of Sigmoid1, in order of preference for a register.
-var sigConsts = []struct {
-	name string
-	bits uint32
-}{
-	{"absMask", 0x7FFFFFFF},
-	{"magicBias", math.Float32bits(0x1.80017Ep23)},
-	{"one", math.Float32bits(1)},
-	{"zeroLimit", math.Float32bits(104)},
-	{"minusLog2E", math.Float32bits(-0x1.715476p+0)},
-	{"ln2Hi", math.Float32bits(0x1.62E400p-1)},
-	{"ln2Lo", math.Float32bits(0x1.7F7D1Cp-20)},
-	{"c5", math.Float32bits(-0x1.0F9F9Cp-7)},
-	{"c4", math.Float32bits(0x1.573A1Ap-5)},
-	{"c3", math.Float32bits(-0x1.555A80p-3)},
-	{"c2", math.Float32bits(0x1.FFFDC6p-2)},
-	{"c1", math.Float32bits(-0x1.FFFFF6p-1)},
-	{"twoTo64", math.Float32bits(0x1p64)},
-	{"unscale", math.Float32bits(0x1p-64)}, // sigmoidDirectAVX2 only
+// The constants of Sigmoid1 (x86's), in order of preference for a register.
+var sigConsts = []x86.Const{
+	x86.SigAbsMask, x86.SigMagicBias, x86.SigOne, x86.SigZeroLimit,
+	x86.SigMinusLog2E, x86.SigLn2Hi, x86.SigLn2Lo,
+	x86.SigC5, x86.SigC4, x86.SigC3, x86.SigC2, x86.SigC1,
+	x86.SigTwoTo64,
+	x86.SigUnscale, // sigmoidDirectAVX2 only
 }
 
 const (
-	lanes      = 8  // float32 lanes in a ymm register
-	ymmRegs    = 16 // AVX2 has Y0-Y15: avo would hand out Y16-Y31 (AVX-512) beyond
-	vecRegs    = 3  // registers a vector in flight (4 with a bias: x is kept)
-	unroll     = 4  // vectors an iteration of the main loop
-	biasUnroll = 3  // the same with a bias
+	vecRegs    = 3 // registers a vector in flight (4 with a bias: x is kept)
+	unroll     = 4 // vectors an iteration of the main loop
+	biasUnroll = 3 // the same with a bias
 )
 
 // The kinds of kernel in the family.
@@ -114,39 +101,18 @@ func main() { x86.Main(x86.AVX2, generate) }
 func generate(g *x86.Gen) {
 	g.ConstraintExpr("!purego")
 
-	consts := g.GLOBL("sigmoidConsts", attr.RODATA|attr.NOPTR)
-	for i, c := range sigConsts {
-		for l := 0; l < lanes; l++ {
-			g.DATA(4*(lanes*i+l), U32(c.bits))
-		}
-	}
+	consts := g.Table("sigmoidConsts", sigConsts...)
 	// tailMask at byte offset 32-4k holds k all-ones lanes, then zeros.
-	tailMask := g.GLOBL("sigmoidTailMask", attr.RODATA|attr.NOPTR)
-	for l := 0; l < 2*lanes; l++ {
-		v := uint32(0)
-		if l < lanes {
-			v = 0xFFFFFFFF
-		}
-		g.DATA(4*l, U32(v))
-	}
+	tailMask := g.MaskTable("sigmoidTailMask", g.ISA.Lanes())
 
 	sigmoidFamily(g, "sigmoidAVX2", plain, consts, tailMask)
 	sigmoidFamily(g, "biasSigmoidAVX2", bias, consts, tailMask)
 	sigmoidFamily(g, "sigmoidDirectAVX2", direct, consts, tailMask)
 }
 
-// A vec is the registers of one vector in flight and how to load its x and
-// store its result.
-type vec struct {
-	a, b, c VecVirtual
-	load    func(dst VecVirtual) // dst = x
-	abs     func(dst VecVirtual) // dst = |x|, if not nil
-	x       VecVirtual           // x, kept, if not nil
-	store   func(src VecVirtual) // the result = src
-}
-
 // sigmoidFamily emits one kernel of the given kind.
-func sigmoidFamily(g *x86.Gen, name string, kind int, consts, tailMask Mem) {
+func sigmoidFamily(g *x86.Gen, name string, kind int, consts *x86.Table, tailMask x86.MaskTable) {
+	lanes := g.ISA.Lanes()
 	switch kind {
 	case bias:
 		g.TEXT(name, attr.NOSPLIT, "func(dst, src, bias []float32)")
@@ -184,42 +150,45 @@ func sigmoidFamily(g *x86.Gen, name string, kind int, consts, tailMask Mem) {
 	}
 	n := g.Load(g.Param("src").Len(), g.GP64())
 
-	steps, vecs, nregs := sigmoidSteps, unroll, ymmRegs-vecRegs*unroll
+	form, vecs, nregs := x86.SigmoidClamped, unroll, g.ISA.Regs-vecRegs*unroll
 	switch kind {
 	case bias:
-		vecs, nregs = biasUnroll, ymmRegs-(vecRegs+1)*biasUnroll
+		vecs, nregs = biasUnroll, g.ISA.Regs-(vecRegs+1)*biasUnroll
 	case direct:
-		steps, vecs, nregs = sigmoidDirectSteps, 1, 0
+		form, vecs, nregs = x86.SigmoidDirect, 1, 0
 	}
 	g.Comment(fmt.Sprintf("Constants: %d in registers, the others memory operands.", nregs))
-	k := map[string]Op{}
+	k := x86.Operands{}
 	for i, c := range sigConsts {
-		m := consts.Offset(32 * i)
+		m := consts.Addr(c.Name)
 		if i < nregs {
 			r := g.Vec()
 			g.VMOVUPS(m, r)
-			k[c.name] = r
+			k[c.Name] = r
 		} else {
-			k[c.name] = m
+			k[c.Name] = m
 		}
 	}
+	// LoadOne: the direct form loads the 1 of e + 1 into a register, as
+	// this generator always did (gemm's epilogues read it from memory).
+	sig := x86.Sigmoid{Form: form, K: k, LoadOne: true}
 
-	vs := make([]vec, vecs)
+	vs := make([]x86.SigmoidVec, vecs)
 	for v := range vs {
-		vs[v] = vec{a: g.Vec(), b: g.Vec(), c: g.Vec()}
+		vs[v] = x86.SigmoidVec{A: g.Vec(), B: g.Vec(), C: g.Vec()}
 		if kind == bias {
-			vs[v].x = g.Vec() // x = src + bias is kept rather than computed again
+			vs[v].X = g.Vec() // x = src + bias is kept rather than computed again
 		}
-		off := 32 * v
-		vs[v].load = func(x VecVirtual) {
+		off := g.ISA.VecBytes * v
+		vs[v].Load = func(x VecVirtual) {
 			g.VMOVUPS(src.Offset(off), x)
 			if kind == bias {
 				g.VADDPS(bp.Offset(off), x, x)
 			}
 		}
-		vs[v].store = func(r VecVirtual) { g.VMOVUPS(r, dst.Offset(off)) }
-		if r, ok := k["absMask"].(Register); ok && kind == plain {
-			vs[v].abs = func(z VecVirtual) { g.VANDPS(src.Offset(off), r, z) }
+		vs[v].Store = func(r VecVirtual) { g.VMOVUPS(r, dst.Offset(off)) }
+		if r, ok := k[x86.SigAbsMask.Name].(Register); ok && kind == plain {
+			vs[v].Abs = func(z VecVirtual) { g.VANDPS(src.Offset(off), r, z) }
 		}
 	}
 	advance := func(elems int) {
@@ -236,7 +205,7 @@ func sigmoidFamily(g *x86.Gen, name string, kind int, consts, tailMask Mem) {
 		g.CMPQ(n, U32(vecs*lanes))
 		g.JB(LabelRef("loop1"))
 		g.Comment(fmt.Sprintf("%d vectors, their steps interleaved.", vecs))
-		emit(g, k, steps, vs)
+		sig.Emit(g, vs...)
 		advance(vecs * lanes)
 		g.JMP(LabelRef("loop"))
 	}
@@ -244,135 +213,36 @@ func sigmoidFamily(g *x86.Gen, name string, kind int, consts, tailMask Mem) {
 	g.Label("loop1")
 	g.CMPQ(n, U32(lanes))
 	g.JB(LabelRef("tail"))
-	emit(g, k, steps, vs[:1])
+	sig.Emit(g, vs[0])
 	advance(lanes)
 	g.JMP(LabelRef("loop1"))
 
 	g.Label("tail")
-	g.Comment("The last n%8 elements, through a mask of n all-ones lanes.")
+	g.Comment(fmt.Sprintf("The last n%%%d elements, through a mask of n all-ones lanes.", lanes))
 	g.TESTQ(n, n)
 	g.JZ(LabelRef("done"))
 	off := g.GP64()
-	g.MOVQ(U32(4*lanes), off)
+	g.MOVQ(U32(g.ISA.VecBytes), off)
 	g.SHLQ(U8(2), n)
 	g.SUBQ(n, off)
 	tab := g.GP64()
-	g.LEAQ(tailMask, tab)
+	g.LEAQ(tailMask.Mem, tab)
 	mask := g.Vec()
 	g.VMOVUPS(Mem{Base: tab, Index: off, Scale: 1}, mask)
 	tmp := g.Vec()
 	last := vs[0]
-	last.abs = nil
-	last.load = func(x VecVirtual) {
+	last.Abs = nil
+	last.Load = func(x VecVirtual) {
 		g.MaskLoad(src, mask, x)
 		if kind == bias {
 			g.MaskLoad(bp, mask, tmp)
 			g.VADDPS(tmp, x, x)
 		}
 	}
-	last.store = func(r VecVirtual) { g.MaskStore(r, mask, dst) }
-	emit(g, k, steps, []vec{last})
+	last.Store = func(r VecVirtual) { g.MaskStore(r, mask, dst) }
+	sig.Emit(g, last)
 
 	g.Label("done")
 	g.VZEROUPPER()
 	g.RET()
-}
-
-// emit emits the steps of the vectors vs, interleaved: step i of every
-// vector, then step i+1.
-func emit(g *x86.Gen, k map[string]Op, steps func(*x86.Gen, map[string]Op, vec) []func(), vs []vec) {
-	all := make([][]func(), len(vs))
-	for v := range vs {
-		all[v] = steps(g, k, vs[v])
-	}
-	for i := range all[0] {
-		for v := range vs {
-			all[v][i]()
-		}
-	}
-}
-
-// inReg returns the constant k[name] as a register: itself, or loaded into
-// tmp.
-func inReg(g *x86.Gen, k map[string]Op, name string, tmp VecVirtual) Op {
-	if r, ok := k[name].(Register); ok {
-		return r
-	}
-	g.VMOVUPS(k[name], tmp)
-	return tmp
-}
-
-// sigmoidSteps returns the steps of sigmoidAVX2 and biasSigmoidAVX2 for the
-// vector v; k holds the constants (registers or memory operands).
-func sigmoidSteps(g *x86.Gen, k map[string]Op, v vec) []func() {
-	a, b, c := v.a, v.b, v.c
-	return []func(){
-		func() { // a = z = |x|
-			switch {
-			case v.abs != nil:
-				v.abs(a)
-			case v.x != nil:
-				v.load(v.x)
-				g.VANDPS(k["absMask"], v.x, a)
-			default:
-				v.load(a)
-				g.VANDPS(k["absMask"], a, a)
-			}
-		},
-		func() { g.VMINPS(a, inReg(g, k, "zeroLimit", b), a) },                        // a = z = min(104, z), NaN kept
-		func() { g.VMOVUPS(k["magicBias"], b); g.VFMADD231PS(k["minusLog2E"], a, b) }, // b = n = z·(-log2 e) + magic
-		func() { g.VPSLLD(U8(23), b, c) },                                             // c = s = 2^(n+64)
-		func() { g.VSUBPS(k["magicBias"], b, b) },                                     // b = n - magic
-		func() { g.VFMADD231PS(k["ln2Hi"], b, a) },                                    // a = t = n·ln2hi + z
-		func() { g.VFMADD231PS(k["ln2Lo"], b, a) },                                    // a = t = n·ln2lo + t
-		func() { g.VMOVUPS(k["c5"], b); g.VFMADD213PS(k["c4"], a, b) },                // b = p = c5·t + c4
-		func() { g.VFMADD213PS(k["c3"], a, b) },                                       // p = p·t + c3
-		func() { g.VFMADD213PS(k["c2"], a, b) },                                       // p = p·t + c2
-		func() { g.VFMADD213PS(k["c1"], a, b) },                                       // p = p·t + c1
-		func() { g.VMULPS(c, a, a) },                                                  // a = t·s
-		func() { g.VFMADD231PS(b, a, c) },                                             // c = E = t·p + s
-		func() { g.VADDPS(k["twoTo64"], c, a) },                                       // a = E + 2^64
-		func() { g.VDIVPS(a, c, a) },                                                  // a = f = E / (E + 2^64)
-		func() { // b = x
-			if v.x != nil {
-				b = v.x
-				return
-			}
-			v.load(b)
-		},
-		func() { g.VSUBPS(a, inReg(g, k, "one", c), c) }, // c = 1 - f
-		func() { g.Blend(b, a, c, c) },               // c = x < 0 ? f : 1 - f
-		func() { v.store(c) },
-	}
-}
-
-// sigmoidDirectSteps returns the steps of Sigmoid1 as written, for
-// sigmoidDirectAVX2.
-func sigmoidDirectSteps(g *x86.Gen, k map[string]Op, v vec) []func() {
-	a, b, c := v.a, v.b, v.c
-	return []func(){
-		func() { v.load(a) },                    // a = x
-		func() { g.VANDPS(k["absMask"], a, a) }, // a = z = |x|
-		func() { g.VMOVUPS(k["magicBias"], b); g.VFMADD231PS(k["minusLog2E"], a, b) }, // b = n = z·(-log2 e) + magic
-		func() { g.VPSLLD(U8(23), b, c) },                                             // c = s = 2^(n+64)
-		func() { g.VSUBPS(k["magicBias"], b, b) },                                     // b = n - magic
-		func() { g.VFMADD231PS(k["ln2Hi"], b, a) },                                    // a = t = n·ln2hi + z
-		func() { g.VFMADD231PS(k["ln2Lo"], b, a) },                                    // a = t = n·ln2lo + t
-		func() { g.VMOVUPS(k["c5"], b); g.VFMADD213PS(k["c4"], a, b) },                // b = p = c5·t + c4
-		func() { g.VFMADD213PS(k["c3"], a, b) },                                       // p = p·t + c3
-		func() { g.VFMADD213PS(k["c2"], a, b) },                                       // p = p·t + c2
-		func() { g.VFMADD213PS(k["c1"], a, b) },                                       // p = p·t + c1
-		func() { g.VMULPS(c, a, a) },                                                  // a = t·s
-		func() { g.VFMADD231PS(b, a, c) },                                             // c = t·p + s
-		func() { g.VMULPS(k["unscale"], c, c) },                                       // c = e = (t·p + s)·2^-64
-		func() { g.VADDPS(inReg(g, k, "one", a), c, a) },                              // a = e + 1
-		func() { g.VDIVPS(a, c, a) },                                                  // a = f = e / (e + 1)
-		func() { v.load(b) },                                                          // b = x
-		func() { g.VANDPS(k["absMask"], b, c) },                                       // c = |x|
-		func() { g.VCMPPS(U8(0x1E), k["zeroLimit"], c, c) },                           // c = |x| > 104 (GT_OQ: false for NaN)
-		func() { g.VANDNPS(a, c, a) },                                                 // a = f, or 0 where |x| > 104
-		func() { g.VSUBPS(a, inReg(g, k, "one", c), c) },                              // c = 1 - f
-		func() { g.Blend(b, a, c, c) },                                            // c = x < 0 ? f : 1 - f
-		func() { v.store(c) },
-	}
 }
