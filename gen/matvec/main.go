@@ -63,22 +63,15 @@ const (
 	unroll = 4 // ymm columns per iteration of the column loops
 )
 
-var tailMask Mem
+// tailMask at byte offset 32-4k holds k all-ones lanes, then zeros.
+var tailMask x86.MaskTable
 
 func main() { x86.Main(x86.AVX2, generate) }
 
 // generate emits the file.
 func generate(g *x86.Gen) {
 	g.ConstraintExpr("!purego")
-	// tailMask at byte offset 32-4k holds k all-ones lanes, then zeros.
-	tailMask = g.GLOBL("matvecTailMask", attr.RODATA|attr.NOPTR)
-	for l := 0; l < 2*lanes; l++ {
-		v := uint32(0)
-		if l < lanes {
-			v = 0xFFFFFFFF
-		}
-		g.DATA(4*l, U32(v))
-	}
+	tailMask = g.MaskTable("matvecTailMask", lanes)
 
 	g.TEXT("matVecAVX2", attr.NOSPLIT, "func(y, w []float32, ldw int, x []float32)")
 	g.Doc("matVecAVX2 adds W·x to y, W being len(y) rows of len(x) float32 at a",
@@ -108,31 +101,6 @@ func generate(g *x86.Gen) {
 		"The caller checks len(w) >= (len(h)-1)*ldw + len(y) when both are non-zero.")
 	g.Pragma("noescape")
 	matTVec(g, 8)
-
-}
-
-// rowAddr returns the address of row r (< 8) of a block whose row 0 is at p
-// and row 3 at q, with rows ldb bytes apart and ldb3 = 3·ldb.
-func rowAddr(r int, p, q, ldb, ldb3 Register) Mem {
-	switch r {
-	case 0:
-		return Mem{Base: p}
-	case 1:
-		return Mem{Base: p, Index: ldb, Scale: 1}
-	case 2:
-		return Mem{Base: p, Index: ldb, Scale: 2}
-	case 3:
-		return Mem{Base: p, Index: ldb3, Scale: 1}
-	case 4:
-		return Mem{Base: p, Index: ldb, Scale: 4}
-	case 5:
-		return Mem{Base: q, Index: ldb, Scale: 2}
-	case 6:
-		return Mem{Base: q, Index: ldb3, Scale: 1}
-	case 7:
-		return Mem{Base: q, Index: ldb, Scale: 4}
-	}
-	panic("row out of range")
 }
 
 // loadTailMask returns a ymm mask whose first n%8 lanes are all ones.
@@ -143,7 +111,7 @@ func loadTailMask(g *x86.Gen, n Register) VecVirtual {
 	g.SHLQ(U8(2), off)
 	g.NEGQ(off)
 	g.ADDQ(U8(4*lanes), off)
-	g.LEAQ(tailMask, tab)
+	g.LEAQ(tailMask.Mem, tab)
 	mask := g.Vec()
 	g.VMOVUPS(Mem{Base: tab, Index: off, Scale: 1}, mask)
 	return mask
@@ -163,6 +131,7 @@ func matVec(g *x86.Gen, rows int) {
 	g.LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
 	mask := loadTailMask(g, nx)
 	p, q, xp, cnt := g.GP64(), g.GP64(), g.GP64(), g.GP64()
+	w := x86.Rows{P: p, Q: q, LD: ldb, LD3: ldb3} // the rows of the block of W
 	xv, tmp := g.Vec(), g.Vec()
 
 	blk := fmt.Sprintf("rows%d", rows)
@@ -192,7 +161,7 @@ func matVec(g *x86.Gen, rows int) {
 	for u := 0; u < unroll; u++ {
 		g.VMOVUPS(Mem{Base: xp}.Offset(32*u), xv)
 		for r := range acc {
-			g.VFMADD231PS(rowAddr(r, p, q, ldb, ldb3).Offset(32*u), xv, acc[r])
+			g.VFMADD231PS(w.Row(r, 32*u), xv, acc[r])
 		}
 	}
 	advance(unroll * lanes)
@@ -202,7 +171,7 @@ func matVec(g *x86.Gen, rows int) {
 	g.JB(LabelRef(blk + "tail"))
 	g.VMOVUPS(Mem{Base: xp}, xv)
 	for r := range acc {
-		g.VFMADD231PS(rowAddr(r, p, q, ldb, ldb3), xv, acc[r])
+		g.VFMADD231PS(w.Row(r, 0), xv, acc[r])
 	}
 	advance(lanes)
 	g.JMP(LabelRef(blk + "cols1"))
@@ -212,7 +181,7 @@ func matVec(g *x86.Gen, rows int) {
 	g.JZ(LabelRef(blk + "reduce"))
 	g.MaskLoad(Mem{Base: xp}, mask, xv)
 	for r := range acc {
-		g.MaskLoad(rowAddr(r, p, q, ldb, ldb3), mask, tmp)
+		g.MaskLoad(w.Row(r, 0), mask, tmp)
 		g.VFMADD231PS(tmp, xv, acc[r])
 	}
 	g.Label(blk + "reduce")
@@ -349,6 +318,7 @@ func matTVec(g *x86.Gen, rows int) {
 	g.ANDQ(U8(lanes-1), hasTail)
 
 	p, q, yq, cnt := g.GP64(), g.GP64(), g.GP64(), g.GP64()
+	w := x86.Rows{P: p, Q: q, LD: ldb, LD3: ldb3} // the rows of the block of W
 	yv, tmp := g.Vec(), g.Vec()
 	hr := make([]VecVirtual, rows)
 	for r := range hr {
@@ -380,7 +350,7 @@ func matTVec(g *x86.Gen, rows int) {
 		for u := 0; u < unroll; u++ {
 			g.VMOVUPS(Mem{Base: yq}.Offset(32*u), yv)
 			for r := 0; r < rows; r++ {
-				g.VFMADD231PS(rowAddr(r, p, q, ldb, ldb3).Offset(32*u), hr[r], yv)
+				g.VFMADD231PS(w.Row(r, 32*u), hr[r], yv)
 			}
 			g.VMOVUPS(yv, Mem{Base: yq}.Offset(32*u))
 		}
@@ -399,7 +369,7 @@ func matTVec(g *x86.Gen, rows int) {
 		g.JZ(LabelRef(blk + "tail"))
 		g.VMOVUPS(Mem{Base: yq}, yv)
 		for r := 0; r < rows; r++ {
-			g.VFMADD231PS(rowAddr(r, p, q, ldb, ldb3), hr[r], yv)
+			g.VFMADD231PS(w.Row(r, 0), hr[r], yv)
 		}
 		g.VMOVUPS(yv, Mem{Base: yq})
 		advance(lanes)
@@ -408,7 +378,7 @@ func matTVec(g *x86.Gen, rows int) {
 		g.TESTQ(hasTail, hasTail)
 		g.JZ(LabelRef(blk + "next"))
 		for r := 0; r < rows; r++ {
-			g.MaskLoad(rowAddr(r, p, q, ldb, ldb3), mask, tmp)
+			g.MaskLoad(w.Row(r, 0), mask, tmp)
 			g.VFMADD231PS(tmp, hr[r], tacc)
 		}
 		g.Label(blk + "next")
