@@ -6,7 +6,9 @@
 // The Go twins, and the reference for every step below, are in asm/gemm.go:
 // gemmKernelGo (GemmKernelGeneric) for the kernels, gemmPackT8Generic,
 // gemmPackRows16Generic and gemmPackRows6Generic for the packing cores
-// (GemmPackAGeneric, GemmPackBGeneric).
+// (GemmPackAGeneric, GemmPackBGeneric). The epilogues' sigmoid, the Philox
+// rounds, the constant and mask tables and the row and panel addressing are
+// the shared generator library's, gen/internal/x86.
 //
 // # Operands
 //
