@@ -3,6 +3,8 @@
 # it deletes the files whose first line says "Code generated ... DO NOT
 # EDIT." and runs each generator gen/<name>/main.go, which writes
 # asm/<name>_amd64.s and its stubs asm/<name>_amd64.go (as `make gen` does).
+# Then it vets gen/ and runs its tests (the shared library's helpers, and
+# each generator regenerated in memory against the files just written).
 # Run it from anywhere; then `git diff --exit-code -- asm/` shows whether the
 # committed files were current.
 set -eu
@@ -18,3 +20,5 @@ if grep -n -E '\b[XY](1[6-9]|2[0-9]|3[01])\b' ../asm/*_amd64.s; then
 	echo "generate.sh: AVX-512 registers in the generated assembly" >&2
 	exit 1
 fi
+go vet ./...
+go test -count=1 ./...

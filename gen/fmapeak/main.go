@@ -15,7 +15,8 @@ package main
 import (
 	"fmt"
 
-	. "github.com/mmcloughlin/avo/build"
+	"github.com/boltzgo/boltz/gen/internal/x86"
+	"github.com/mmcloughlin/avo/attr"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
@@ -24,16 +25,18 @@ import (
 // FMAPeakFlopsPerIter is accs·16.
 const accs = 12
 
-func main() {
-	ConstraintExpr("!purego")
-	fmaPeak("fmaPeakAVX2", accs)
-	Generate()
+func main() { x86.Main(x86.AVX2, generate) }
+
+// generate emits the file.
+func generate(g *x86.Gen) {
+	g.ConstraintExpr("!purego")
+	fmaPeak(g, "fmaPeakAVX2", accs)
 }
 
 // fmaPeak emits a kernel of n iterations of k independent 8-lane FMAs.
-func fmaPeak(name string, k int) {
-	TEXT(name, NOSPLIT, "func(n int)")
-	Doc(fmt.Sprintf("%s runs n iterations of %d independent VFMADD231PS on ymm", name, k),
+func fmaPeak(g *x86.Gen, name string, k int) {
+	g.TEXT(name, attr.NOSPLIT, "func(n int)")
+	g.Doc(fmt.Sprintf("%s runs n iterations of %d independent VFMADD231PS on ymm", name, k),
 		"registers (no memory operands), the Go loop",
 		"",
 		"\tfor ; n > 0; n-- {",
@@ -43,25 +46,25 @@ func fmaPeak(name string, k int) {
 		"\t}",
 		"",
 		fmt.Sprintf("so %d float32 flops an iteration.", 16*k))
-	Pragma("noescape")
-	n := Load(Param("n"), GP64())
+	g.Pragma("noescape")
+	n := g.Load(g.Param("n"), g.GP64())
 	acc := make([]VecVirtual, k)
 	for r := range acc {
-		acc[r] = YMM()
-		VXORPS(acc[r], acc[r], acc[r])
+		acc[r] = g.Vec()
+		g.VXORPS(acc[r], acc[r], acc[r])
 	}
-	a, b := YMM(), YMM()
-	VXORPS(a, a, a)
-	VXORPS(b, b, b)
-	TESTQ(n, n)
-	JLE(LabelRef("done"))
-	Label("loop")
+	a, b := g.Vec(), g.Vec()
+	g.VXORPS(a, a, a)
+	g.VXORPS(b, b, b)
+	g.TESTQ(n, n)
+	g.JLE(LabelRef("done"))
+	g.Label("loop")
 	for r := range acc {
-		VFMADD231PS(b, a, acc[r])
+		g.VFMADD231PS(b, a, acc[r])
 	}
-	DECQ(n)
-	JNZ(LabelRef("loop"))
-	Label("done")
-	VZEROUPPER()
-	RET()
+	g.DECQ(n)
+	g.JNZ(LabelRef("loop"))
+	g.Label("done")
+	g.VZEROUPPER()
+	g.RET()
 }

@@ -44,6 +44,9 @@
 // number of rows per block and emits the blocks of 8 rows and the single-row
 // blocks of its kernel.
 //
+// The tail-mask table and the row addressing are the shared generator
+// library's, gen/internal/x86.
+//
 // Both stream W at about 95 GB/s for 500×784 (1.5 MB, from L2/L3) and about
 // 29 GB/s for 4096×4096 (64 MB, from DRAM) on one Zen 4 core: the memory
 // bounds them, not the FMAs (2 a cycle would take 235 GB/s).
@@ -52,7 +55,8 @@ package main
 import (
 	"fmt"
 
-	. "github.com/mmcloughlin/avo/build"
+	"github.com/boltzgo/boltz/gen/internal/x86"
+	"github.com/mmcloughlin/avo/attr"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
@@ -62,22 +66,18 @@ const (
 	unroll = 4 // ymm columns per iteration of the column loops
 )
 
-var tailMask Mem
+// tailMask at byte offset 32-4k holds k all-ones lanes, then zeros.
+var tailMask x86.MaskTable
 
-func main() {
-	ConstraintExpr("!purego")
-	// tailMask at byte offset 32-4k holds k all-ones lanes, then zeros.
-	tailMask = GLOBL("matvecTailMask", RODATA|NOPTR)
-	for l := 0; l < 2*lanes; l++ {
-		v := uint32(0)
-		if l < lanes {
-			v = 0xFFFFFFFF
-		}
-		DATA(4*l, U32(v))
-	}
+func main() { x86.Main(x86.AVX2, generate) }
 
-	TEXT("matVecAVX2", NOSPLIT, "func(y, w []float32, ldw int, x []float32)")
-	Doc("matVecAVX2 adds W·x to y, W being len(y) rows of len(x) float32 at a",
+// generate emits the file.
+func generate(g *x86.Gen) {
+	g.ConstraintExpr("!purego")
+	tailMask = g.MaskTable("matvecTailMask", lanes)
+
+	g.TEXT("matVecAVX2", attr.NOSPLIT, "func(y, w []float32, ldw int, x []float32)")
+	g.Doc("matVecAVX2 adds W·x to y, W being len(y) rows of len(x) float32 at a",
 		"stride of ldw elements starting at w[0]:",
 		"",
 		"\tfor i := range y {",
@@ -88,11 +88,11 @@ func main() {
 		"",
 		"(the sum of each row is formed in eight lanes, then added to y[i]). The",
 		"caller checks len(w) >= (len(y)-1)*ldw + len(x) when both are non-zero.")
-	Pragma("noescape")
-	matVec(8)
+	g.Pragma("noescape")
+	matVec(g, 8)
 
-	TEXT("matTVecAVX2", NOSPLIT, "func(y, w []float32, ldw int, h []float32)")
-	Doc("matTVecAVX2 adds Wᵀ·h to y, W being len(h) rows of len(y) float32 at a",
+	g.TEXT("matTVecAVX2", attr.NOSPLIT, "func(y, w []float32, ldw int, h []float32)")
+	g.Doc("matTVecAVX2 adds Wᵀ·h to y, W being len(h) rows of len(y) float32 at a",
 		"stride of ldw elements starting at w[0]:",
 		"",
 		"\tfor i, hi := range h {",
@@ -102,327 +102,303 @@ func main() {
 		"\t}",
 		"",
 		"The caller checks len(w) >= (len(h)-1)*ldw + len(y) when both are non-zero.")
-	Pragma("noescape")
-	matTVec(8)
-
-	Generate()
-}
-
-// rowAddr returns the address of row r (< 8) of a block whose row 0 is at p
-// and row 3 at q, with rows ldb bytes apart and ldb3 = 3·ldb.
-func rowAddr(r int, p, q, ldb, ldb3 Register) Mem {
-	switch r {
-	case 0:
-		return Mem{Base: p}
-	case 1:
-		return Mem{Base: p, Index: ldb, Scale: 1}
-	case 2:
-		return Mem{Base: p, Index: ldb, Scale: 2}
-	case 3:
-		return Mem{Base: p, Index: ldb3, Scale: 1}
-	case 4:
-		return Mem{Base: p, Index: ldb, Scale: 4}
-	case 5:
-		return Mem{Base: q, Index: ldb, Scale: 2}
-	case 6:
-		return Mem{Base: q, Index: ldb3, Scale: 1}
-	case 7:
-		return Mem{Base: q, Index: ldb, Scale: 4}
-	}
-	panic("row out of range")
+	g.Pragma("noescape")
+	matTVec(g, 8)
 }
 
 // loadTailMask returns a ymm mask whose first n%8 lanes are all ones.
-func loadTailMask(n Register) VecVirtual {
-	off, tab := GP64(), GP64()
-	MOVQ(n, off)
-	ANDQ(U8(lanes-1), off)
-	SHLQ(U8(2), off)
-	NEGQ(off)
-	ADDQ(U8(4*lanes), off)
-	LEAQ(tailMask, tab)
-	mask := YMM()
-	VMOVUPS(Mem{Base: tab, Index: off, Scale: 1}, mask)
+func loadTailMask(g *x86.Gen, n Register) VecVirtual {
+	off, tab := g.GP64(), g.GP64()
+	g.MOVQ(n, off)
+	g.ANDQ(U8(lanes-1), off)
+	g.SHLQ(U8(2), off)
+	g.NEGQ(off)
+	g.ADDQ(U8(4*lanes), off)
+	g.LEAQ(tailMask.Mem, tab)
+	mask := g.Vec()
+	g.VMOVUPS(Mem{Base: tab, Index: off, Scale: 1}, mask)
 	return mask
 }
 
 // matVec emits the body of matVecAVX2 with blocks of rows rows (8 or 4),
 // then single rows.
-func matVec(rows int) {
-	yp := Load(Param("y").Base(), GP64())
-	ny := Load(Param("y").Len(), GP64())
-	wp := Load(Param("w").Base(), GP64())
-	ldb := Load(Param("ldw"), GP64())
-	SHLQ(U8(2), ldb) // row stride in bytes
-	xb := Load(Param("x").Base(), GP64())
-	nx := Load(Param("x").Len(), GP64())
-	ldb3 := GP64()
-	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
-	mask := loadTailMask(nx)
-	p, q, xp, cnt := GP64(), GP64(), GP64(), GP64()
-	xv, tmp := YMM(), YMM()
+func matVec(g *x86.Gen, rows int) {
+	yp := g.Load(g.Param("y").Base(), g.GP64())
+	ny := g.Load(g.Param("y").Len(), g.GP64())
+	wp := g.Load(g.Param("w").Base(), g.GP64())
+	ldb := g.Load(g.Param("ldw"), g.GP64())
+	g.SHLQ(U8(2), ldb) // row stride in bytes
+	xb := g.Load(g.Param("x").Base(), g.GP64())
+	nx := g.Load(g.Param("x").Len(), g.GP64())
+	ldb3 := g.GP64()
+	g.LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+	mask := loadTailMask(g, nx)
+	p, q, xp, cnt := g.GP64(), g.GP64(), g.GP64(), g.GP64()
+	w := x86.Rows{P: p, Q: q, LD: ldb, LD3: ldb3} // the rows of the block of W
+	xv, tmp := g.Vec(), g.Vec()
 
 	blk := fmt.Sprintf("rows%d", rows)
-	Label(blk)
-	CMPQ(ny, U8(rows))
-	JB(LabelRef("rows1"))
-	MOVQ(wp, p)
-	LEAQ(Mem{Base: wp, Index: ldb3, Scale: 1}, q)
-	MOVQ(xb, xp)
-	MOVQ(nx, cnt)
+	g.Label(blk)
+	g.CMPQ(ny, U8(rows))
+	g.JB(LabelRef("rows1"))
+	g.MOVQ(wp, p)
+	g.LEAQ(Mem{Base: wp, Index: ldb3, Scale: 1}, q)
+	g.MOVQ(xb, xp)
+	g.MOVQ(nx, cnt)
 	acc := make([]VecVirtual, rows)
 	for r := range acc {
-		acc[r] = YMM()
-		VXORPS(acc[r], acc[r], acc[r])
+		acc[r] = g.Vec()
+		g.VXORPS(acc[r], acc[r], acc[r])
 	}
 	advance := func(cols int) {
-		ADDQ(U32(4*cols), p)
+		g.ADDQ(U32(4*cols), p)
 		if rows > 3 {
-			ADDQ(U32(4*cols), q)
+			g.ADDQ(U32(4*cols), q)
 		}
-		ADDQ(U32(4*cols), xp)
-		SUBQ(U32(cols), cnt)
+		g.ADDQ(U32(4*cols), xp)
+		g.SUBQ(U32(cols), cnt)
 	}
-	Label(blk + "cols4")
-	CMPQ(cnt, U8(unroll*lanes))
-	JB(LabelRef(blk + "cols1"))
+	g.Label(blk + "cols4")
+	g.CMPQ(cnt, U8(unroll*lanes))
+	g.JB(LabelRef(blk + "cols1"))
 	for u := 0; u < unroll; u++ {
-		VMOVUPS(Mem{Base: xp}.Offset(32*u), xv)
+		g.VMOVUPS(Mem{Base: xp}.Offset(32*u), xv)
 		for r := range acc {
-			VFMADD231PS(rowAddr(r, p, q, ldb, ldb3).Offset(32*u), xv, acc[r])
+			g.VFMADD231PS(w.Row(r, 32*u), xv, acc[r])
 		}
 	}
 	advance(unroll * lanes)
-	JMP(LabelRef(blk + "cols4"))
-	Label(blk + "cols1")
-	CMPQ(cnt, U8(lanes))
-	JB(LabelRef(blk + "tail"))
-	VMOVUPS(Mem{Base: xp}, xv)
+	g.JMP(LabelRef(blk + "cols4"))
+	g.Label(blk + "cols1")
+	g.CMPQ(cnt, U8(lanes))
+	g.JB(LabelRef(blk + "tail"))
+	g.VMOVUPS(Mem{Base: xp}, xv)
 	for r := range acc {
-		VFMADD231PS(rowAddr(r, p, q, ldb, ldb3), xv, acc[r])
+		g.VFMADD231PS(w.Row(r, 0), xv, acc[r])
 	}
 	advance(lanes)
-	JMP(LabelRef(blk + "cols1"))
-	Label(blk + "tail")
-	Comment("The last len(x)%8 columns: masked loads, padding never read.")
-	TESTQ(cnt, cnt)
-	JZ(LabelRef(blk + "reduce"))
-	VMASKMOVPS(Mem{Base: xp}, mask, xv)
+	g.JMP(LabelRef(blk + "cols1"))
+	g.Label(blk + "tail")
+	g.Comment("The last len(x)%8 columns: masked loads, padding never read.")
+	g.TESTQ(cnt, cnt)
+	g.JZ(LabelRef(blk + "reduce"))
+	g.MaskLoad(Mem{Base: xp}, mask, xv)
 	for r := range acc {
-		VMASKMOVPS(rowAddr(r, p, q, ldb, ldb3), mask, tmp)
-		VFMADD231PS(tmp, xv, acc[r])
+		g.MaskLoad(w.Row(r, 0), mask, tmp)
+		g.VFMADD231PS(tmp, xv, acc[r])
 	}
-	Label(blk + "reduce")
-	Comment(fmt.Sprintf("Reduce the %d accumulators to %d row sums and add them to y.", rows, rows))
-	sums := reduceRows(acc)
+	g.Label(blk + "reduce")
+	g.Comment(fmt.Sprintf("Reduce the %d accumulators to %d row sums and add them to y.", rows, rows))
+	sums := reduceRows(g, acc)
 	if rows == 8 {
-		VADDPS(Mem{Base: yp}, sums, sums)
-		VMOVUPS(sums, Mem{Base: yp})
+		g.VADDPS(Mem{Base: yp}, sums, sums)
+		g.VMOVUPS(sums, Mem{Base: yp})
 	} else {
-		VADDPS(Mem{Base: yp}, sums.AsX(), sums.AsX())
-		VMOVUPS(sums.AsX(), Mem{Base: yp})
+		g.VADDPS(Mem{Base: yp}, sums.AsX(), sums.AsX())
+		g.VMOVUPS(sums.AsX(), Mem{Base: yp})
 	}
-	ADDQ(U8(4*rows), yp)
-	LEAQ(Mem{Base: wp, Index: ldb, Scale: uint8(rows)}, wp)
-	SUBQ(U8(rows), ny)
-	JMP(LabelRef(blk))
+	g.ADDQ(U8(4*rows), yp)
+	g.LEAQ(Mem{Base: wp, Index: ldb, Scale: uint8(rows)}, wp)
+	g.SUBQ(U8(rows), ny)
+	g.JMP(LabelRef(blk))
 
-	Comment("Leftover rows, one at a time with four accumulators.")
-	Label("rows1")
-	TESTQ(ny, ny)
-	JZ(LabelRef("done"))
-	MOVQ(wp, p)
-	MOVQ(xb, xp)
-	MOVQ(nx, cnt)
+	g.Comment("Leftover rows, one at a time with four accumulators.")
+	g.Label("rows1")
+	g.TESTQ(ny, ny)
+	g.JZ(LabelRef("done"))
+	g.MOVQ(wp, p)
+	g.MOVQ(xb, xp)
+	g.MOVQ(nx, cnt)
 	a := make([]VecVirtual, unroll)
 	for u := range a {
-		a[u] = YMM()
-		VXORPS(a[u], a[u], a[u])
+		a[u] = g.Vec()
+		g.VXORPS(a[u], a[u], a[u])
 	}
-	Label("rows1cols4")
-	CMPQ(cnt, U8(unroll*lanes))
-	JB(LabelRef("rows1cols1"))
+	g.Label("rows1cols4")
+	g.CMPQ(cnt, U8(unroll*lanes))
+	g.JB(LabelRef("rows1cols1"))
 	for u := range a {
-		VMOVUPS(Mem{Base: xp}.Offset(32*u), xv)
-		VFMADD231PS(Mem{Base: p}.Offset(32*u), xv, a[u])
+		g.VMOVUPS(Mem{Base: xp}.Offset(32*u), xv)
+		g.VFMADD231PS(Mem{Base: p}.Offset(32*u), xv, a[u])
 	}
-	ADDQ(U8(4*unroll*lanes), p)
-	ADDQ(U8(4*unroll*lanes), xp)
-	SUBQ(U8(unroll*lanes), cnt)
-	JMP(LabelRef("rows1cols4"))
-	Label("rows1cols1")
-	CMPQ(cnt, U8(lanes))
-	JB(LabelRef("rows1tail"))
-	VMOVUPS(Mem{Base: xp}, xv)
-	VFMADD231PS(Mem{Base: p}, xv, a[0])
-	ADDQ(U8(4*lanes), p)
-	ADDQ(U8(4*lanes), xp)
-	SUBQ(U8(lanes), cnt)
-	JMP(LabelRef("rows1cols1"))
-	Label("rows1tail")
-	TESTQ(cnt, cnt)
-	JZ(LabelRef("rows1reduce"))
-	VMASKMOVPS(Mem{Base: xp}, mask, xv)
-	VMASKMOVPS(Mem{Base: p}, mask, tmp)
-	VFMADD231PS(tmp, xv, a[1])
-	Label("rows1reduce")
-	VADDPS(a[1], a[0], a[0])
-	VADDPS(a[3], a[2], a[2])
-	VADDPS(a[2], a[0], a[0])
-	s := hsum(a[0])
-	VADDSS(Mem{Base: yp}, s, s)
-	VMOVSS(s, Mem{Base: yp})
-	ADDQ(U8(4), yp)
-	ADDQ(ldb, wp)
-	DECQ(ny)
-	JMP(LabelRef("rows1"))
+	g.ADDQ(U8(4*unroll*lanes), p)
+	g.ADDQ(U8(4*unroll*lanes), xp)
+	g.SUBQ(U8(unroll*lanes), cnt)
+	g.JMP(LabelRef("rows1cols4"))
+	g.Label("rows1cols1")
+	g.CMPQ(cnt, U8(lanes))
+	g.JB(LabelRef("rows1tail"))
+	g.VMOVUPS(Mem{Base: xp}, xv)
+	g.VFMADD231PS(Mem{Base: p}, xv, a[0])
+	g.ADDQ(U8(4*lanes), p)
+	g.ADDQ(U8(4*lanes), xp)
+	g.SUBQ(U8(lanes), cnt)
+	g.JMP(LabelRef("rows1cols1"))
+	g.Label("rows1tail")
+	g.TESTQ(cnt, cnt)
+	g.JZ(LabelRef("rows1reduce"))
+	g.MaskLoad(Mem{Base: xp}, mask, xv)
+	g.MaskLoad(Mem{Base: p}, mask, tmp)
+	g.VFMADD231PS(tmp, xv, a[1])
+	g.Label("rows1reduce")
+	g.VADDPS(a[1], a[0], a[0])
+	g.VADDPS(a[3], a[2], a[2])
+	g.VADDPS(a[2], a[0], a[0])
+	s := hsum(g, a[0])
+	g.VADDSS(Mem{Base: yp}, s, s)
+	g.VMOVSS(s, Mem{Base: yp})
+	g.ADDQ(U8(4), yp)
+	g.ADDQ(ldb, wp)
+	g.DECQ(ny)
+	g.JMP(LabelRef("rows1"))
 
-	Label("done")
-	VZEROUPPER()
-	RET()
+	g.Label("done")
+	g.VZEROUPPER()
+	g.RET()
 }
 
 // reduceRows returns a register whose lane r holds the sum of the lanes of
 // acc[r]: a ymm for 8 accumulators, the low xmm for 4.
-func reduceRows(acc []VecVirtual) VecVirtual {
+func reduceRows(g *x86.Gen, acc []VecVirtual) VecVirtual {
 	// VHADDPS pairs within each 128-bit half: after two rounds, lane r of
 	// the low half holds lanes 0-3 of acc[r] summed, the high half lanes 4-7.
 	h01, h23 := acc[0], acc[2]
-	VHADDPS(acc[1], acc[0], h01)
-	VHADDPS(acc[3], acc[2], h23)
-	VHADDPS(h23, h01, h01) // [a0..a3 low sums | a0..a3 high sums]
+	g.VHADDPS(acc[1], acc[0], h01)
+	g.VHADDPS(acc[3], acc[2], h23)
+	g.VHADDPS(h23, h01, h01) // [a0..a3 low sums | a0..a3 high sums]
 	if len(acc) == 4 {
-		hi := XMM()
-		VEXTRACTF128(U8(1), h01, hi)
-		VADDPS(hi, h01.AsX(), h01.AsX())
+		hi := g.XMM()
+		g.VEXTRACTF128(U8(1), h01, hi)
+		g.VADDPS(hi, h01.AsX(), h01.AsX())
 		return h01
 	}
 	h45, h67 := acc[4], acc[6]
-	VHADDPS(acc[5], acc[4], h45)
-	VHADDPS(acc[7], acc[6], h67)
-	VHADDPS(h67, h45, h45) // [a4..a7 low sums | a4..a7 high sums]
+	g.VHADDPS(acc[5], acc[4], h45)
+	g.VHADDPS(acc[7], acc[6], h67)
+	g.VHADDPS(h67, h45, h45) // [a4..a7 low sums | a4..a7 high sums]
 	// cross = [h01 high | h45 low], same = [h01 low | h45 high].
 	cross := acc[1]
-	VPERM2F128(U8(0x21), h45, h01, cross)
-	VBLENDPS(U8(0xF0), h45, h01, h01)
-	VADDPS(cross, h01, h01)
+	g.VPERM2F128(U8(0x21), h45, h01, cross)
+	g.VBLENDPS(U8(0xF0), h45, h01, h01)
+	g.VADDPS(cross, h01, h01)
 	return h01
 }
 
 // hsum returns an xmm whose lane 0 holds the sum of the eight lanes of v.
-func hsum(v VecVirtual) VecVirtual {
-	hi := XMM()
-	VEXTRACTF128(U8(1), v, hi)
-	VADDPS(hi, v.AsX(), hi)
-	VHADDPS(hi, hi, hi)
-	VHADDPS(hi, hi, hi)
+func hsum(g *x86.Gen, v VecVirtual) VecVirtual {
+	hi := g.XMM()
+	g.VEXTRACTF128(U8(1), v, hi)
+	g.VADDPS(hi, v.AsX(), hi)
+	g.VHADDPS(hi, hi, hi)
+	g.VHADDPS(hi, hi, hi)
 	return hi
 }
 
 // matTVec emits the body of matTVecAVX2 with blocks of rows rows (8 or 4),
 // then single rows.
-func matTVec(rows int) {
-	yb := Load(Param("y").Base(), GP64())
-	ny := Load(Param("y").Len(), GP64())
-	wp := Load(Param("w").Base(), GP64())
-	ldb := Load(Param("ldw"), GP64())
-	SHLQ(U8(2), ldb) // row stride in bytes
-	hp := Load(Param("h").Base(), GP64())
-	nh := Load(Param("h").Len(), GP64())
-	ldb3 := GP64()
-	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+func matTVec(g *x86.Gen, rows int) {
+	yb := g.Load(g.Param("y").Base(), g.GP64())
+	ny := g.Load(g.Param("y").Len(), g.GP64())
+	wp := g.Load(g.Param("w").Base(), g.GP64())
+	ldb := g.Load(g.Param("ldw"), g.GP64())
+	g.SHLQ(U8(2), ldb) // row stride in bytes
+	hp := g.Load(g.Param("h").Base(), g.GP64())
+	nh := g.Load(g.Param("h").Len(), g.GP64())
+	ldb3 := g.GP64()
+	g.LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
 
-	Comment("The last len(y)%8 columns accumulate in tacc across all rows.")
-	mask := loadTailMask(ny)
-	nfull := GP64() // columns in whole ymm
-	MOVQ(ny, nfull)
-	ANDQ(I8(-lanes), nfull)
-	yt := Mem{Base: GP64()} // the tail of y
-	LEAQ(Mem{Base: yb, Index: nfull, Scale: 4}, yt.Base)
-	tacc := YMM()
-	VMASKMOVPS(yt, mask, tacc)
-	hasTail := GP64()
-	MOVQ(ny, hasTail)
-	ANDQ(U8(lanes-1), hasTail)
+	g.Comment("The last len(y)%8 columns accumulate in tacc across all rows.")
+	mask := loadTailMask(g, ny)
+	nfull := g.GP64() // columns in whole ymm
+	g.MOVQ(ny, nfull)
+	g.ANDQ(I8(-lanes), nfull)
+	yt := Mem{Base: g.GP64()} // the tail of y
+	g.LEAQ(Mem{Base: yb, Index: nfull, Scale: 4}, yt.Base)
+	tacc := g.Vec()
+	g.MaskLoad(yt, mask, tacc)
+	hasTail := g.GP64()
+	g.MOVQ(ny, hasTail)
+	g.ANDQ(U8(lanes-1), hasTail)
 
-	p, q, yq, cnt := GP64(), GP64(), GP64(), GP64()
-	yv, tmp := YMM(), YMM()
+	p, q, yq, cnt := g.GP64(), g.GP64(), g.GP64(), g.GP64()
+	w := x86.Rows{P: p, Q: q, LD: ldb, LD3: ldb3} // the rows of the block of W
+	yv, tmp := g.Vec(), g.Vec()
 	hr := make([]VecVirtual, rows)
 	for r := range hr {
-		hr[r] = YMM()
+		hr[r] = g.Vec()
 	}
 
 	block := func(rows int) {
 		blk := fmt.Sprintf("rows%d", rows)
-		Label(blk)
+		g.Label(blk)
 		if rows == 1 {
-			TESTQ(nh, nh)
-			JZ(LabelRef("done"))
+			g.TESTQ(nh, nh)
+			g.JZ(LabelRef("done"))
 		} else {
-			CMPQ(nh, U8(rows))
-			JB(LabelRef("rows1"))
+			g.CMPQ(nh, U8(rows))
+			g.JB(LabelRef("rows1"))
 		}
 		for r := 0; r < rows; r++ {
-			VBROADCASTSS(Mem{Base: hp}.Offset(4*r), hr[r])
+			g.Broadcast(Mem{Base: hp}.Offset(4*r), hr[r])
 		}
-		MOVQ(wp, p)
+		g.MOVQ(wp, p)
 		if rows > 3 {
-			LEAQ(Mem{Base: wp, Index: ldb3, Scale: 1}, q)
+			g.LEAQ(Mem{Base: wp, Index: ldb3, Scale: 1}, q)
 		}
-		MOVQ(yb, yq)
-		MOVQ(nfull, cnt)
-		Label(blk + "cols4")
-		CMPQ(cnt, U8(unroll*lanes))
-		JB(LabelRef(blk + "cols1"))
+		g.MOVQ(yb, yq)
+		g.MOVQ(nfull, cnt)
+		g.Label(blk + "cols4")
+		g.CMPQ(cnt, U8(unroll*lanes))
+		g.JB(LabelRef(blk + "cols1"))
 		for u := 0; u < unroll; u++ {
-			VMOVUPS(Mem{Base: yq}.Offset(32*u), yv)
+			g.VMOVUPS(Mem{Base: yq}.Offset(32*u), yv)
 			for r := 0; r < rows; r++ {
-				VFMADD231PS(rowAddr(r, p, q, ldb, ldb3).Offset(32*u), hr[r], yv)
+				g.VFMADD231PS(w.Row(r, 32*u), hr[r], yv)
 			}
-			VMOVUPS(yv, Mem{Base: yq}.Offset(32*u))
+			g.VMOVUPS(yv, Mem{Base: yq}.Offset(32*u))
 		}
 		advance := func(cols int) {
-			ADDQ(U32(4*cols), p)
+			g.ADDQ(U32(4*cols), p)
 			if rows > 3 {
-				ADDQ(U32(4*cols), q)
+				g.ADDQ(U32(4*cols), q)
 			}
-			ADDQ(U32(4*cols), yq)
-			SUBQ(U32(cols), cnt)
+			g.ADDQ(U32(4*cols), yq)
+			g.SUBQ(U32(cols), cnt)
 		}
 		advance(unroll * lanes)
-		JMP(LabelRef(blk + "cols4"))
-		Label(blk + "cols1")
-		TESTQ(cnt, cnt)
-		JZ(LabelRef(blk + "tail"))
-		VMOVUPS(Mem{Base: yq}, yv)
+		g.JMP(LabelRef(blk + "cols4"))
+		g.Label(blk + "cols1")
+		g.TESTQ(cnt, cnt)
+		g.JZ(LabelRef(blk + "tail"))
+		g.VMOVUPS(Mem{Base: yq}, yv)
 		for r := 0; r < rows; r++ {
-			VFMADD231PS(rowAddr(r, p, q, ldb, ldb3), hr[r], yv)
+			g.VFMADD231PS(w.Row(r, 0), hr[r], yv)
 		}
-		VMOVUPS(yv, Mem{Base: yq})
+		g.VMOVUPS(yv, Mem{Base: yq})
 		advance(lanes)
-		JMP(LabelRef(blk + "cols1"))
-		Label(blk + "tail")
-		TESTQ(hasTail, hasTail)
-		JZ(LabelRef(blk + "next"))
+		g.JMP(LabelRef(blk + "cols1"))
+		g.Label(blk + "tail")
+		g.TESTQ(hasTail, hasTail)
+		g.JZ(LabelRef(blk + "next"))
 		for r := 0; r < rows; r++ {
-			VMASKMOVPS(rowAddr(r, p, q, ldb, ldb3), mask, tmp)
-			VFMADD231PS(tmp, hr[r], tacc)
+			g.MaskLoad(w.Row(r, 0), mask, tmp)
+			g.VFMADD231PS(tmp, hr[r], tacc)
 		}
-		Label(blk + "next")
-		LEAQ(Mem{Base: wp, Index: ldb, Scale: uint8(rows)}, wp)
-		ADDQ(U8(4*rows), hp)
-		SUBQ(U8(rows), nh)
-		JMP(LabelRef(blk))
+		g.Label(blk + "next")
+		g.LEAQ(Mem{Base: wp, Index: ldb, Scale: uint8(rows)}, wp)
+		g.ADDQ(U8(4*rows), hp)
+		g.SUBQ(U8(rows), nh)
+		g.JMP(LabelRef(blk))
 	}
 	block(rows)
-	Comment("Leftover rows, one at a time.")
+	g.Comment("Leftover rows, one at a time.")
 	block(1)
 
-	Label("done")
-	TESTQ(hasTail, hasTail)
-	JZ(LabelRef("ret"))
-	VMASKMOVPS(tacc, mask, yt)
-	Label("ret")
-	VZEROUPPER()
-	RET()
+	g.Label("done")
+	g.TESTQ(hasTail, hasTail)
+	g.JZ(LabelRef("ret"))
+	g.MaskStore(tacc, mask, yt)
+	g.Label("ret")
+	g.VZEROUPPER()
+	g.RET()
 }

@@ -43,7 +43,9 @@
 //     (e^-104 < 2^-150 rounds to 0). A compare and an AND less.
 //
 // One function, sigmoidFamily, emits the family: plain, with a bias vector,
-// and the direct transcription. The main loop computes 4 vectors (32
+// and the direct transcription. The steps themselves are the shared
+// library's (gen/internal/x86: Sigmoid, its forms SigmoidClamped and
+// SigmoidDirect; gen/gemm's epilogues use the direct form too). The main loop computes 4 vectors (32
 // floats) an iteration, their steps interleaved; a one-vector loop and a
 // last vector loaded and stored with VMASKMOVPS (a mask from a table)
 // handle the rest, so nothing outside the slices is read or written. Each
@@ -64,40 +66,26 @@ package main
 
 import (
 	"fmt"
-	"math"
 
-	. "github.com/mmcloughlin/avo/build"
+	"github.com/boltzgo/boltz/gen/internal/x86"
+	"github.com/mmcloughlin/avo/attr"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// The constants of Sigmoid1, in order of preference for a register.
-var sigConsts = []struct {
-	name string
-	bits uint32
-}{
-	{"absMask", 0x7FFFFFFF},
-	{"magicBias", math.Float32bits(0x1.80017Ep23)},
-	{"one", math.Float32bits(1)},
-	{"zeroLimit", math.Float32bits(104)},
-	{"minusLog2E", math.Float32bits(-0x1.715476p+0)},
-	{"ln2Hi", math.Float32bits(0x1.62E400p-1)},
-	{"ln2Lo", math.Float32bits(0x1.7F7D1Cp-20)},
-	{"c5", math.Float32bits(-0x1.0F9F9Cp-7)},
-	{"c4", math.Float32bits(0x1.573A1Ap-5)},
-	{"c3", math.Float32bits(-0x1.555A80p-3)},
-	{"c2", math.Float32bits(0x1.FFFDC6p-2)},
-	{"c1", math.Float32bits(-0x1.FFFFF6p-1)},
-	{"twoTo64", math.Float32bits(0x1p64)},
-	{"unscale", math.Float32bits(0x1p-64)}, // sigmoidDirectAVX2 only
+// The constants of Sigmoid1 (x86's), in order of preference for a register.
+var sigConsts = []x86.Const{
+	x86.SigAbsMask, x86.SigMagicBias, x86.SigOne, x86.SigZeroLimit,
+	x86.SigMinusLog2E, x86.SigLn2Hi, x86.SigLn2Lo,
+	x86.SigC5, x86.SigC4, x86.SigC3, x86.SigC2, x86.SigC1,
+	x86.SigTwoTo64,
+	x86.SigUnscale, // sigmoidDirectAVX2 only
 }
 
 const (
-	lanes      = 8  // float32 lanes in a ymm register
-	ymmRegs    = 16 // AVX2 has Y0-Y15: avo would hand out Y16-Y31 (AVX-512) beyond
-	vecRegs    = 3  // registers a vector in flight (4 with a bias: x is kept)
-	unroll     = 4  // vectors an iteration of the main loop
-	biasUnroll = 3  // the same with a bias
+	vecRegs    = 3 // registers a vector in flight (4 with a bias: x is kept)
+	unroll     = 4 // vectors an iteration of the main loop
+	biasUnroll = 3 // the same with a bias
 )
 
 // The kinds of kernel in the family.
@@ -107,47 +95,28 @@ const (
 	direct        // plain, the steps of Sigmoid1 as written
 )
 
-func main() {
-	ConstraintExpr("!purego")
+func main() { x86.Main(x86.AVX2, generate) }
 
-	consts := GLOBL("sigmoidConsts", RODATA|NOPTR)
-	for i, c := range sigConsts {
-		for l := 0; l < lanes; l++ {
-			DATA(4*(lanes*i+l), U32(c.bits))
-		}
-	}
+// generate emits the file.
+func generate(g *x86.Gen) {
+	g.ConstraintExpr("!purego")
+
+	consts := g.Table("sigmoidConsts", sigConsts...)
 	// tailMask at byte offset 32-4k holds k all-ones lanes, then zeros.
-	tailMask := GLOBL("sigmoidTailMask", RODATA|NOPTR)
-	for l := 0; l < 2*lanes; l++ {
-		v := uint32(0)
-		if l < lanes {
-			v = 0xFFFFFFFF
-		}
-		DATA(4*l, U32(v))
-	}
+	tailMask := g.MaskTable("sigmoidTailMask", g.ISA.Lanes())
 
-	sigmoidFamily("sigmoidAVX2", plain, consts, tailMask)
-	sigmoidFamily("biasSigmoidAVX2", bias, consts, tailMask)
-	sigmoidFamily("sigmoidDirectAVX2", direct, consts, tailMask)
-	Generate()
-}
-
-// A vec is the registers of one vector in flight and how to load its x and
-// store its result.
-type vec struct {
-	a, b, c VecVirtual
-	load    func(dst VecVirtual) // dst = x
-	abs     func(dst VecVirtual) // dst = |x|, if not nil
-	x       VecVirtual           // x, kept, if not nil
-	store   func(src VecVirtual) // the result = src
+	sigmoidFamily(g, "sigmoidAVX2", plain, consts, tailMask)
+	sigmoidFamily(g, "biasSigmoidAVX2", bias, consts, tailMask)
+	sigmoidFamily(g, "sigmoidDirectAVX2", direct, consts, tailMask)
 }
 
 // sigmoidFamily emits one kernel of the given kind.
-func sigmoidFamily(name string, kind int, consts, tailMask Mem) {
+func sigmoidFamily(g *x86.Gen, name string, kind int, consts *x86.Table, tailMask x86.MaskTable) {
+	lanes := g.ISA.Lanes()
 	switch kind {
 	case bias:
-		TEXT(name, NOSPLIT, "func(dst, src, bias []float32)")
-		Doc(name+" sets dst[i] = σ(src[i] + bias[i]) for i < len(src), with the",
+		g.TEXT(name, attr.NOSPLIT, "func(dst, src, bias []float32)")
+		g.Doc(name+" sets dst[i] = σ(src[i] + bias[i]) for i < len(src), with the",
 			"algorithm of Sigmoid1:",
 			"",
 			"\tfor i, x := range src {",
@@ -156,13 +125,13 @@ func sigmoidFamily(name string, kind int, consts, tailMask Mem) {
 			"",
 			"dst and bias must be at least as long as src (the caller checks).")
 	case direct:
-		TEXT(name, NOSPLIT, "func(dst, src []float32)")
-		Doc(name+" computes what sigmoidAVX2 computes, with the steps of Sigmoid1",
+		g.TEXT(name, attr.NOSPLIT, "func(dst, src []float32)")
+		g.Doc(name+" computes what sigmoidAVX2 computes, with the steps of Sigmoid1",
 			"transcribed one for one, one vector at a time: the tests check that",
 			"sigmoidAVX2's rearranged steps give the same bits.")
 	default:
-		TEXT(name, NOSPLIT, "func(dst, src []float32)")
-		Doc(name+" sets dst[i] = σ(src[i]) for i < len(src), with the algorithm",
+		g.TEXT(name, attr.NOSPLIT, "func(dst, src []float32)")
+		g.Doc(name+" sets dst[i] = σ(src[i]) for i < len(src), with the algorithm",
 			"of Sigmoid1:",
 			"",
 			"\tfor i, x := range src {",
@@ -171,205 +140,109 @@ func sigmoidFamily(name string, kind int, consts, tailMask Mem) {
 			"",
 			"dst must be at least as long as src (the caller checks).")
 	}
-	Pragma("noescape")
+	g.Pragma("noescape")
 
-	dst := Mem{Base: Load(Param("dst").Base(), GP64())}
-	src := Mem{Base: Load(Param("src").Base(), GP64())}
+	dst := Mem{Base: g.Load(g.Param("dst").Base(), g.GP64())}
+	src := Mem{Base: g.Load(g.Param("src").Base(), g.GP64())}
 	var bp Mem
 	if kind == bias {
-		bp = Mem{Base: Load(Param("bias").Base(), GP64())}
+		bp = Mem{Base: g.Load(g.Param("bias").Base(), g.GP64())}
 	}
-	n := Load(Param("src").Len(), GP64())
+	n := g.Load(g.Param("src").Len(), g.GP64())
 
-	steps, vecs, nregs := sigmoidSteps, unroll, ymmRegs-vecRegs*unroll
+	form, vecs, nregs := x86.SigmoidClamped, unroll, g.ISA.Regs-vecRegs*unroll
 	switch kind {
 	case bias:
-		vecs, nregs = biasUnroll, ymmRegs-(vecRegs+1)*biasUnroll
+		vecs, nregs = biasUnroll, g.ISA.Regs-(vecRegs+1)*biasUnroll
 	case direct:
-		steps, vecs, nregs = sigmoidDirectSteps, 1, 0
+		form, vecs, nregs = x86.SigmoidDirect, 1, 0
 	}
-	Comment(fmt.Sprintf("Constants: %d in registers, the others memory operands.", nregs))
-	k := map[string]Op{}
+	g.Comment(fmt.Sprintf("Constants: %d in registers, the others memory operands.", nregs))
+	k := x86.Operands{}
 	for i, c := range sigConsts {
-		m := consts.Offset(32 * i)
+		m := consts.Addr(c.Name)
 		if i < nregs {
-			r := YMM()
-			VMOVUPS(m, r)
-			k[c.name] = r
+			r := g.Vec()
+			g.VMOVUPS(m, r)
+			k[c.Name] = r
 		} else {
-			k[c.name] = m
+			k[c.Name] = m
 		}
 	}
+	// LoadOne: the direct form loads the 1 of e + 1 into a register, as
+	// this generator always did (gemm's epilogues read it from memory).
+	sig := x86.Sigmoid{Form: form, K: k, LoadOne: true}
 
-	vs := make([]vec, vecs)
+	vs := make([]x86.SigmoidVec, vecs)
 	for v := range vs {
-		vs[v] = vec{a: YMM(), b: YMM(), c: YMM()}
+		vs[v] = x86.SigmoidVec{A: g.Vec(), B: g.Vec(), C: g.Vec()}
 		if kind == bias {
-			vs[v].x = YMM() // x = src + bias is kept rather than computed again
+			vs[v].X = g.Vec() // x = src + bias is kept rather than computed again
 		}
-		off := 32 * v
-		vs[v].load = func(x VecVirtual) {
-			VMOVUPS(src.Offset(off), x)
+		off := g.ISA.VecBytes * v
+		vs[v].Load = func(x VecVirtual) {
+			g.VMOVUPS(src.Offset(off), x)
 			if kind == bias {
-				VADDPS(bp.Offset(off), x, x)
+				g.VADDPS(bp.Offset(off), x, x)
 			}
 		}
-		vs[v].store = func(r VecVirtual) { VMOVUPS(r, dst.Offset(off)) }
-		if r, ok := k["absMask"].(Register); ok && kind == plain {
-			vs[v].abs = func(z VecVirtual) { VANDPS(src.Offset(off), r, z) }
+		vs[v].Store = func(r VecVirtual) { g.VMOVUPS(r, dst.Offset(off)) }
+		if r, ok := k[x86.SigAbsMask.Name].(Register); ok && kind == plain {
+			vs[v].Abs = func(z VecVirtual) { g.VANDPS(src.Offset(off), r, z) }
 		}
 	}
 	advance := func(elems int) {
-		ADDQ(U32(4*elems), src.Base)
-		ADDQ(U32(4*elems), dst.Base)
+		g.ADDQ(U32(4*elems), src.Base)
+		g.ADDQ(U32(4*elems), dst.Base)
 		if kind == bias {
-			ADDQ(U32(4*elems), bp.Base)
+			g.ADDQ(U32(4*elems), bp.Base)
 		}
-		SUBQ(U32(elems), n)
+		g.SUBQ(U32(elems), n)
 	}
 
 	if vecs > 1 {
-		Label("loop")
-		CMPQ(n, U32(vecs*lanes))
-		JB(LabelRef("loop1"))
-		Comment(fmt.Sprintf("%d vectors, their steps interleaved.", vecs))
-		emit(k, steps, vs)
+		g.Label("loop")
+		g.CMPQ(n, U32(vecs*lanes))
+		g.JB(LabelRef("loop1"))
+		g.Comment(fmt.Sprintf("%d vectors, their steps interleaved.", vecs))
+		sig.Emit(g, vs...)
 		advance(vecs * lanes)
-		JMP(LabelRef("loop"))
+		g.JMP(LabelRef("loop"))
 	}
 
-	Label("loop1")
-	CMPQ(n, U32(lanes))
-	JB(LabelRef("tail"))
-	emit(k, steps, vs[:1])
+	g.Label("loop1")
+	g.CMPQ(n, U32(lanes))
+	g.JB(LabelRef("tail"))
+	sig.Emit(g, vs[0])
 	advance(lanes)
-	JMP(LabelRef("loop1"))
+	g.JMP(LabelRef("loop1"))
 
-	Label("tail")
-	Comment("The last n%8 elements, through a mask of n all-ones lanes.")
-	TESTQ(n, n)
-	JZ(LabelRef("done"))
-	off := GP64()
-	MOVQ(U32(4*lanes), off)
-	SHLQ(U8(2), n)
-	SUBQ(n, off)
-	tab := GP64()
-	LEAQ(tailMask, tab)
-	mask := YMM()
-	VMOVUPS(Mem{Base: tab, Index: off, Scale: 1}, mask)
-	tmp := YMM()
+	g.Label("tail")
+	g.Comment(fmt.Sprintf("The last n%%%d elements, through a mask of n all-ones lanes.", lanes))
+	g.TESTQ(n, n)
+	g.JZ(LabelRef("done"))
+	off := g.GP64()
+	g.MOVQ(U32(g.ISA.VecBytes), off)
+	g.SHLQ(U8(2), n)
+	g.SUBQ(n, off)
+	tab := g.GP64()
+	g.LEAQ(tailMask.Mem, tab)
+	mask := g.Vec()
+	g.VMOVUPS(Mem{Base: tab, Index: off, Scale: 1}, mask)
+	tmp := g.Vec()
 	last := vs[0]
-	last.abs = nil
-	last.load = func(x VecVirtual) {
-		VMASKMOVPS(src, mask, x)
+	last.Abs = nil
+	last.Load = func(x VecVirtual) {
+		g.MaskLoad(src, mask, x)
 		if kind == bias {
-			VMASKMOVPS(bp, mask, tmp)
-			VADDPS(tmp, x, x)
+			g.MaskLoad(bp, mask, tmp)
+			g.VADDPS(tmp, x, x)
 		}
 	}
-	last.store = func(r VecVirtual) { VMASKMOVPS(r, mask, dst) }
-	emit(k, steps, []vec{last})
+	last.Store = func(r VecVirtual) { g.MaskStore(r, mask, dst) }
+	sig.Emit(g, last)
 
-	Label("done")
-	VZEROUPPER()
-	RET()
-}
-
-// emit emits the steps of the vectors vs, interleaved: step i of every
-// vector, then step i+1.
-func emit(k map[string]Op, steps func(map[string]Op, vec) []func(), vs []vec) {
-	all := make([][]func(), len(vs))
-	for v := range vs {
-		all[v] = steps(k, vs[v])
-	}
-	for i := range all[0] {
-		for v := range vs {
-			all[v][i]()
-		}
-	}
-}
-
-// inReg returns the constant k[name] as a register: itself, or loaded into
-// tmp.
-func inReg(k map[string]Op, name string, tmp VecVirtual) Op {
-	if r, ok := k[name].(Register); ok {
-		return r
-	}
-	VMOVUPS(k[name], tmp)
-	return tmp
-}
-
-// sigmoidSteps returns the steps of sigmoidAVX2 and biasSigmoidAVX2 for the
-// vector v; k holds the constants (registers or memory operands).
-func sigmoidSteps(k map[string]Op, v vec) []func() {
-	a, b, c := v.a, v.b, v.c
-	return []func(){
-		func() { // a = z = |x|
-			switch {
-			case v.abs != nil:
-				v.abs(a)
-			case v.x != nil:
-				v.load(v.x)
-				VANDPS(k["absMask"], v.x, a)
-			default:
-				v.load(a)
-				VANDPS(k["absMask"], a, a)
-			}
-		},
-		func() { VMINPS(a, inReg(k, "zeroLimit", b), a) },                         // a = z = min(104, z), NaN kept
-		func() { VMOVUPS(k["magicBias"], b); VFMADD231PS(k["minusLog2E"], a, b) }, // b = n = z·(-log2 e) + magic
-		func() { VPSLLD(U8(23), b, c) },                                           // c = s = 2^(n+64)
-		func() { VSUBPS(k["magicBias"], b, b) },                                   // b = n - magic
-		func() { VFMADD231PS(k["ln2Hi"], b, a) },                                  // a = t = n·ln2hi + z
-		func() { VFMADD231PS(k["ln2Lo"], b, a) },                                  // a = t = n·ln2lo + t
-		func() { VMOVUPS(k["c5"], b); VFMADD213PS(k["c4"], a, b) },                // b = p = c5·t + c4
-		func() { VFMADD213PS(k["c3"], a, b) },                                     // p = p·t + c3
-		func() { VFMADD213PS(k["c2"], a, b) },                                     // p = p·t + c2
-		func() { VFMADD213PS(k["c1"], a, b) },                                     // p = p·t + c1
-		func() { VMULPS(c, a, a) },                                                // a = t·s
-		func() { VFMADD231PS(b, a, c) },                                           // c = E = t·p + s
-		func() { VADDPS(k["twoTo64"], c, a) },                                     // a = E + 2^64
-		func() { VDIVPS(a, c, a) },                                                // a = f = E / (E + 2^64)
-		func() { // b = x
-			if v.x != nil {
-				b = v.x
-				return
-			}
-			v.load(b)
-		},
-		func() { VSUBPS(a, inReg(k, "one", c), c) }, // c = 1 - f
-		func() { VBLENDVPS(b, a, c, c) },            // c = x < 0 ? f : 1 - f
-		func() { v.store(c) },
-	}
-}
-
-// sigmoidDirectSteps returns the steps of Sigmoid1 as written, for
-// sigmoidDirectAVX2.
-func sigmoidDirectSteps(k map[string]Op, v vec) []func() {
-	a, b, c := v.a, v.b, v.c
-	return []func(){
-		func() { v.load(a) },                  // a = x
-		func() { VANDPS(k["absMask"], a, a) }, // a = z = |x|
-		func() { VMOVUPS(k["magicBias"], b); VFMADD231PS(k["minusLog2E"], a, b) }, // b = n = z·(-log2 e) + magic
-		func() { VPSLLD(U8(23), b, c) },                                           // c = s = 2^(n+64)
-		func() { VSUBPS(k["magicBias"], b, b) },                                   // b = n - magic
-		func() { VFMADD231PS(k["ln2Hi"], b, a) },                                  // a = t = n·ln2hi + z
-		func() { VFMADD231PS(k["ln2Lo"], b, a) },                                  // a = t = n·ln2lo + t
-		func() { VMOVUPS(k["c5"], b); VFMADD213PS(k["c4"], a, b) },                // b = p = c5·t + c4
-		func() { VFMADD213PS(k["c3"], a, b) },                                     // p = p·t + c3
-		func() { VFMADD213PS(k["c2"], a, b) },                                     // p = p·t + c2
-		func() { VFMADD213PS(k["c1"], a, b) },                                     // p = p·t + c1
-		func() { VMULPS(c, a, a) },                                                // a = t·s
-		func() { VFMADD231PS(b, a, c) },                                           // c = t·p + s
-		func() { VMULPS(k["unscale"], c, c) },                                     // c = e = (t·p + s)·2^-64
-		func() { VADDPS(inReg(k, "one", a), c, a) },                               // a = e + 1
-		func() { VDIVPS(a, c, a) },                                                // a = f = e / (e + 1)
-		func() { v.load(b) },                                                      // b = x
-		func() { VANDPS(k["absMask"], b, c) },                                     // c = |x|
-		func() { VCMPPS(U8(0x1E), k["zeroLimit"], c, c) },                         // c = |x| > 104 (GT_OQ: false for NaN)
-		func() { VANDNPS(a, c, a) },                                               // a = f, or 0 where |x| > 104
-		func() { VSUBPS(a, inReg(k, "one", c), c) },                               // c = 1 - f
-		func() { VBLENDVPS(b, a, c, c) },                                          // c = x < 0 ? f : 1 - f
-		func() { v.store(c) },
-	}
+	g.Label("done")
+	g.VZEROUPPER()
+	g.RET()
 }
