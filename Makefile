@@ -53,11 +53,11 @@ gen-test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# asm against the pure-Go twins through benchstat.
+# The asm levels against each other (generic is the pure-Go twins) through
+# benchstat, by the impl= key of the benchmark names.
 benchcmp:
 	$(GO) test -run '^$$' -bench . -count 6 ./asm/ > /tmp/boltz-asm.txt
-	$(GO) test -tags purego -run '^$$' -bench . -count 6 ./asm/ > /tmp/boltz-go.txt
-	$(GO) run golang.org/x/perf/cmd/benchstat@latest /tmp/boltz-go.txt /tmp/boltz-asm.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat@latest -col /impl /tmp/boltz-asm.txt
 
 ci: check test test-isa test-purego test-race cross gen-check
 
