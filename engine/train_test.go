@@ -12,11 +12,16 @@ import (
 	"github.com/boltzgo/boltz/rng"
 )
 
-// builtinKernels returns every built-in kernel that runs on this machine, so
-// that each test covers the fallback and the accelerated path in one run.
+// builtinKernels returns every built-in kernel, and the asm backend pinned
+// to each asm level this machine runs, so that each test covers the
+// fallbacks and every accelerated path in one run.
 func builtinKernels(t testing.TB) []Kernel {
 	var ks []Kernel
-	for _, name := range Kernels() {
+	names := Kernels()
+	for _, l := range Levels() {
+		names = append(names, "asm/"+l)
+	}
+	for _, name := range names {
 		k, err := KernelByName(name)
 		if err != nil {
 			t.Fatal(err)
@@ -103,7 +108,7 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 					continue
 				}
 				if !bytes.Equal(got, ref) {
-					t.Errorf("%s/%s: model with %d workers differs from 1 worker", k.Name(), tc.name, workers)
+					t.Errorf("%s/%s: model with %d workers differs from 1 worker", KernelID(k), tc.name, workers)
 				}
 			}
 		}
