@@ -110,7 +110,8 @@ func Grid(values []float32, n int, opt GridOptions) (*image.Gray, error) {
 		tile := values[t*R*C : (t+1)*R*C]
 		lo, span := float32(0), float32(1)
 		if opt.Rescale {
-			lo, hi := tile[0], tile[0]
+			hi := tile[0]
+			lo = tile[0]
 			for _, x := range tile {
 				lo, hi = min(lo, x), max(hi, x)
 			}

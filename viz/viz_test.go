@@ -182,3 +182,25 @@ func distinctColours(img image.Image) int {
 	}
 	return len(seen)
 }
+
+// TestGridRescaleNegative: with Rescale each tile goes from its own minimum
+// (black) to its maximum (white), also when the minimum is negative, and a
+// tile of weights symmetric about 0 has 0 at mid-grey.
+func TestGridRescaleNegative(t *testing.T) {
+	const R, C = 2, 2
+	vals := []float32{-0.3, 0, 0.3, -0.1, -2, -1, -1.5, -1.25}
+	img, err := Grid(vals, 2, GridOptions{TileRows: R, TileCols: C, Columns: 2, Scale: 1, Pad: 0, Rescale: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(x, y int) uint8 { return img.GrayAt(x, y).Y }
+	// tile 0: -0.3 black, 0 mid-grey (128), 0.3 white, -0.1 at 1/3.
+	for _, c := range []struct {
+		x, y int
+		want uint8
+	}{{0, 0, 0}, {1, 0, 128}, {0, 1, 255}, {1, 1, 85}, {2, 0, 0}, {3, 0, 255}, {2, 1, 128}, {3, 1, 191}} {
+		if g := at(c.x, c.y); g != c.want {
+			t.Errorf("pixel (%d,%d) = %d, want %d", c.x, c.y, g, c.want)
+		}
+	}
+}

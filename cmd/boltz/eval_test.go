@@ -254,3 +254,37 @@ func TestPictureUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestFiltersNegativeWeightsGrey: weights centred on 0 draw as a mid-grey
+// picture (each tile from its minimum, black, to its maximum, white), not
+// as a nearly black one.
+func TestFiltersNegativeWeightsGrey(t *testing.T) {
+	modelPath, _, _ := smallModel(t, 64, 9, 1, 0.5)
+	out := filepath.Join(t.TempDir(), "f.png")
+	if code, _, stderr := runCmd(t, "filters", "--model", modelPath, "--out", out, "--scale", "1", "--pad", "0"); code != 0 {
+		t.Fatalf("filters: %d %s", code, stderr)
+	}
+	img, err := viz.ReadPNG(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	var sum, n, black float64
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, _, _, _ := img.At(x, y).RGBA()
+			g := float64(r >> 8)
+			sum += g
+			if g == 0 {
+				black++
+			}
+			n++
+		}
+	}
+	if mean := sum / n; mean < 100 || mean > 156 {
+		t.Errorf("mean grey level %.1f, want about 128 for weights centred on 0", mean)
+	}
+	if black > 9 { // one pixel a tile is its minimum
+		t.Errorf("%v black pixels, want at most one a tile", black)
+	}
+}
