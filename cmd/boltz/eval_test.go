@@ -141,7 +141,7 @@ func TestEvalUsage(t *testing.T) {
 }
 
 func TestEvalHelpPseudoLikelihood(t *testing.T) {
-	_, _, stderr := runCmd(t, "eval", "--help")
+	_, stderr, _ := runCmd(t, "eval", "--help")
 	for _, s := range []string{"scikit-learn", "V·log σ(F(ṽ) − F(v))", "scales with", "--logz", "3σ̂"} {
 		if !strings.Contains(stderr, s) {
 			t.Errorf("eval --help does not mention %q", s)
@@ -249,8 +249,8 @@ func TestPictureUsage(t *testing.T) {
 		t.Error("a refused command wrote its output")
 	}
 	for _, c := range []string{"sample", "filters", "transform"} {
-		if code, _, stderr := runCmd(t, c, "--help"); code != 0 || !strings.Contains(stderr, "Usage: boltz "+c) {
-			t.Errorf("%s --help: %d %q", c, code, stderr)
+		if code, stdout, _ := runCmd(t, c, "--help"); code != 0 || !strings.Contains(stdout, "Usage: boltz "+c) {
+			t.Errorf("%s --help: %d %q", c, code, stdout)
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
 )
 
 // Exit statuses.
@@ -54,7 +56,8 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nRun \"boltz <command> --help\" for a command's flags.\n")
+	fmt.Fprintf(w, "  %-10s %s\n", "version", "print the version of boltz and of Go")
+	fmt.Fprintf(w, "\nRun \"boltz help <command>\" or \"boltz <command> --help\" for a command's flags.\n")
 }
 
 // run executes the command line args and returns the exit status.
@@ -65,7 +68,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && args[0] == "help" {
+			for _, c := range commands() {
+				if c.name == args[1] {
+					return run([]string{c.name, "--help"}, stdout, stderr)
+				}
+			}
+			fmt.Fprintf(stderr, "boltz help: unknown command %q\n", args[1])
+			usage(stderr)
+			return exitUsage
+		}
 		usage(stdout)
+		return exitOK
+	case "version", "-version", "--version":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "boltz version: unexpected argument %q\n", args[1])
+			return exitUsage
+		}
+		fmt.Fprintln(stdout, versionString())
 		return exitOK
 	}
 	for _, c := range commands() {
@@ -75,8 +95,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err := c.run(args[1:], stdout, stderr)
 		var ue usageError
 		var ec exitCode
+		var hr helpRequest
 		switch {
 		case err == nil:
+			return exitOK
+		case errors.As(err, &hr):
+			hr.printHelp(stdout)
 			return exitOK
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
@@ -94,6 +118,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "boltz: unknown command %q\n", args[0])
 	usage(stderr)
 	return exitUsage
+}
+
+// versionString is the module version boltz was built from (its VCS
+// revision for a build in a checkout), with the Go version and platform.
+func versionString() string {
+	v, rev, dirty := "(devel)", "", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if dirty {
+			rev += "+dirty"
+		}
+		v += " (" + rev + ")"
+	}
+	return fmt.Sprintf("boltz %s %s %s/%s", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

@@ -62,19 +62,63 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, c := range []string{"train", "eval", "info"} {
-		code, _, stderr := runCmd(t, c, "--help")
-		if code != exitOK || !strings.Contains(stderr, "Usage: boltz "+c) {
-			t.Errorf("%s --help: exit %d, output %q", c, code, stderr)
+	for _, c := range []string{"train", "eval", "info", "sample", "filters", "transform", "bench"} {
+		for _, h := range []string{"--help", "-h"} {
+			code, stdout, stderr := runCmd(t, c, h)
+			if code != exitOK || !strings.Contains(stdout, "Usage: boltz "+c) || stderr != "" {
+				t.Errorf("%s %s: exit %d, stdout %q, stderr %q; want the usage on stdout", c, h, code, stdout, stderr)
+			}
+		}
+		// boltz help CMD is CMD --help.
+		code, stdout, _ := runCmd(t, "help", c)
+		if code != exitOK || !strings.Contains(stdout, "Usage: boltz "+c) {
+			t.Errorf("help %s: exit %d, stdout %q", c, code, stdout)
 		}
 	}
 	code, stdout, _ := runCmd(t, "help")
 	if code != 0 || !strings.Contains(stdout, "train") {
 		t.Errorf("help: %d %q", code, stdout)
 	}
-	_, _, stderr := runCmd(t, "eval", "--help")
-	if !strings.Contains(stderr, "softplus") || !strings.Contains(stderr, "p(h|v)") {
+	if code, _, stderr := runCmd(t, "help", "nope"); code != exitUsage || !strings.Contains(stderr, "nope") {
+		t.Errorf("help nope: exit %d, stderr %q", code, stderr)
+	}
+	_, stdout, _ = runCmd(t, "eval", "--help")
+	if !strings.Contains(stdout, "softplus") || !strings.Contains(stdout, "p(h|v)") {
 		t.Error("eval --help does not say how the cross-entropy is computed")
+	}
+	_, stdout, _ = runCmd(t, "train", "--help")
+	if !strings.Contains(stdout, "-lr") {
+		t.Error("train --help | grep lr finds nothing")
+	}
+	if strings.Contains(stdout, "0.16666666666666666") || !strings.Contains(stdout, "0.1667") {
+		t.Error("train --help shows the --val-frac default with 17 digits")
+	}
+}
+
+// TestFlagErrorsOneLine: a bad flag value, an unknown flag and a stray
+// argument are one line on stderr, prefixed with the command, exit 2.
+func TestFlagErrorsOneLine(t *testing.T) {
+	for _, args := range [][]string{
+		{"train", "--hidden", "abc"},
+		{"train", "--no-such-flag"},
+		{"eval", "--model"},
+		{"sample", "stray"},
+		{"info", "--workers", "x"},
+	} {
+		code, stdout, stderr := runCmd(t, args...)
+		if code != exitUsage || stdout != "" || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "boltz "+args[0]+": ") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and one line starting \"boltz %s: \"", args, code, stdout, stderr, args[0])
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, stderr := runCmd(t, "version")
+	if code != exitOK || !strings.HasPrefix(stdout, "boltz ") || !strings.Contains(stdout, "go1.") || strings.Count(stdout, "\n") != 1 {
+		t.Errorf("version: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if code, _, _ := runCmd(t, "version", "x"); code != exitUsage {
+		t.Errorf("version x: exit %d, want 2", code)
 	}
 }
 

@@ -85,6 +85,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.dataSpec, "data", "mnist", "training data: mnist (the 60,000 MNIST training images), mnist-test, or an IDX, NPY or CSV file")
 	fs.StringVar(&f.val, "val", "", "validation data file (default: hold out --val-frac of the training rows)")
 	fs.Float64Var(&f.valFrac, "val-frac", 1.0/6, "fraction of the training rows held out for validation when --val is not given (0: none)")
+	fs.Lookup("val-frac").DefValue = "1/6 ≈ 0.1667" // not 0.16666666666666666 in --help
 	fs.IntVar(&f.hidden, "hidden", 500, "hidden units")
 	fs.IntVar(&f.epochs, "epochs", 10, "passes over the training data")
 	fs.IntVar(&f.batch, "batch", 100, "minibatch rows")
