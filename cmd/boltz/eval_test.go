@@ -288,3 +288,33 @@ func TestFiltersNegativeWeightsGrey(t *testing.T) {
 		t.Errorf("%v black pixels, want at most one a tile", black)
 	}
 }
+
+// TestDashIsStdout: --out - and --metrics - write to standard output, and
+// no file named "-" appears; train refuses --out - and --plot -.
+func TestDashIsStdout(t *testing.T) {
+	modelPath, csvPath, _ := smallModel(t, 16, 6, 40, 0.5)
+	t.Chdir(t.TempDir())
+	code, stdout, stderr := runCmd(t, "transform", "--model", modelPath, "--data", csvPath, "--out", "-")
+	if code != 0 || !strings.HasPrefix(stdout, "\x93NUMPY") || !strings.Contains(stderr, "standard output") {
+		t.Errorf("transform --out -: exit %d, stdout %.20q, stderr %q", code, stdout, stderr)
+	}
+	for _, c := range []string{"filters", "sample"} {
+		code, stdout, stderr := runCmd(t, c, "--model", modelPath, "--out", "-")
+		if code != 0 || !strings.HasPrefix(stdout, "\x89PNG") {
+			t.Errorf("%s --out -: exit %d, stdout %.20q, stderr %q", c, code, stdout, stderr)
+		}
+	}
+	code, stdout, stderr = runCmd(t, "train", "--data", csvPath, "--hidden", "3", "--epochs", "2", "--batch", "10", "--quiet", "--metrics", "-", "--out", "m.safetensors")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[1], `{"epoch":2,`) {
+		t.Errorf("train --metrics -: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	for _, flag := range []string{"--out", "--plot"} {
+		if code, _, stderr := runCmd(t, "train", "--data", csvPath, flag, "-"); code != exitUsage {
+			t.Errorf("train %s -: exit %d, want 2: %s", flag, code, stderr)
+		}
+	}
+	if _, err := os.Stat("-"); err == nil {
+		t.Error(`a file named "-" was written`)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"image/png"
 	"io"
 
 	"github.com/boltzgo/boltz/engine"
@@ -46,10 +47,30 @@ func (g *gridFlags) options(visible int) (viz.GridOptions, error) {
 	return viz.GridOptions{TileRows: r, TileCols: c, Columns: g.cols, Scale: g.scale, Pad: g.pad, Background: 128}, nil
 }
 
+// writeOut writes a command's output file atomically, or to stdout when
+// path is "-".
+func writeOut(path string, stdout io.Writer, write func(io.Writer) error) error {
+	if path == "-" {
+		return write(stdout)
+	}
+	return atomicfile.WriteFile(path, 0o644, write)
+}
+
+// outName is how the messages name an output path.
+func outName(path string) string {
+	if path == "-" {
+		return "standard output"
+	}
+	return path
+}
+
 // checkOut refuses an --out path that cannot be written, before any work.
 func checkOut(flagName, path string) error {
 	if path == "" {
 		return usagef("--%s is required", flagName)
+	}
+	if path == "-" {
+		return nil // standard output
 	}
 	if err := atomicfile.CheckWritable(path); err != nil {
 		return usagef("--%s %s is not writable: %v", flagName, path, err)
@@ -66,7 +87,7 @@ func runFilters(args []string, stdout, stderr io.Writer) error {
 	)
 	fs := newFlags("filters", "--model M [--out filters.png] [flags]", filtersAbout, stderr)
 	fs.StringVar(&modelPath, "model", "", "model file (required)")
-	fs.StringVar(&out, "out", "filters.png", "PNG file to write (atomically)")
+	fs.StringVar(&out, "out", "filters.png", "PNG file to write (atomically; - for standard output)")
 	fs.IntVar(&maxUnits, "max", 0, "draw only the first N hidden units (0: all)")
 	g.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -98,9 +119,9 @@ func runFilters(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := viz.WritePNG(out, img); err != nil {
+	if err := writeOut(out, stdout, func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "wrote %d filters of %dx%d to %s (%d×%d pixels)\n", n, opt.TileRows, opt.TileCols, out, img.Bounds().Dx(), img.Bounds().Dy())
+	fmt.Fprintf(stderr, "wrote %d filters of %dx%d to %s (%d×%d pixels)\n", n, opt.TileRows, opt.TileCols, outName(out), img.Bounds().Dx(), img.Bounds().Dy())
 	return nil
 }

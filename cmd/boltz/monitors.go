@@ -117,3 +117,21 @@ func (mon *monitors) epoch(me engine.EpochMetrics) (extraMetrics, error) {
 	}
 	return x, nil
 }
+
+// addHistory puts the epochs trained before a resume (from the metrics
+// file) at the start of the learning curves, so that --plot draws the whole
+// run.
+func (mon *monitors) addHistory(h []metricsJSON) {
+	if mon.f.plot == "" {
+		return
+	}
+	val := func(p *float64) float64 {
+		if p == nil {
+			return math.NaN()
+		}
+		return *p
+	}
+	for _, m := range h {
+		mon.curve = append(mon.curve, viz.CurvePoint{Epoch: m.Epoch, TrainCE: m.TrainCE, ValCE: val(m.ValCE), TrainFE: m.TrainFE, ValFE: val(m.ValFE)})
+	}
+}

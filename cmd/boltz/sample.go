@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"image/png"
 	"io"
 	"time"
 
@@ -32,7 +33,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	)
 	fs := newFlags("sample", "--model M [--chains 100] [--steps 1000] [--init random|data] [--out samples.png] [flags]", sampleAbout, stderr)
 	fs.StringVar(&modelPath, "model", "", "model file (required)")
-	fs.StringVar(&out, "out", "samples.png", "PNG file to write (atomically)")
+	fs.StringVar(&out, "out", "samples.png", "PNG file to write (atomically; - for standard output)")
 	fs.IntVar(&chains, "chains", 100, "number of chains (one tile each)")
 	fs.IntVar(&steps, "steps", 1000, "Gibbs sweeps per chain")
 	fs.StringVar(&init, "init", "random", "initial states: random (uniform binary) or data (the first --chains rows of --data)")
@@ -106,10 +107,10 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := viz.WritePNG(out, img); err != nil {
+	if err := writeOut(out, stdout, func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "%d chains × %d Gibbs steps in %.1fs (kernel %s, %d workers); wrote %s (%d×%d pixels)\n",
-		chains, steps, secs, eng.Kernel().Name(), eng.Workers(), out, img.Bounds().Dx(), img.Bounds().Dy())
+		chains, steps, secs, eng.Kernel().Name(), eng.Workers(), outName(out), img.Bounds().Dx(), img.Bounds().Dy())
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -73,6 +74,17 @@ type trainFlags struct {
 var resumeFlags = []string{"data", "val", "val-frac", "binarize", "limit", "label-column", "hidden", "batch", "lr", "k",
 	"pcd", "chains", "momentum", "decay", "sparsity", "sparsity-cost", "init-sigma", "init-vbias", "seed", "monitor-rows"}
 
+// carriedFlags are the flags that say where the outputs go and what is
+// monitored: --resume takes them from the checkpoint when they are not
+// given (so a resumed run writes the same model, metrics, plot and
+// checkpoints), and a value given replaces the checkpoint's. The paths are
+// stored absolute, so a resume from another directory writes to the same
+// files.
+var carriedFlags = []string{"out", "metrics", "plot", "checkpoint", "checkpoint-every", "pll", "logz-every", "ais-runs", "ais-betas", "mmap"}
+
+// carriedPaths are the carriedFlags that name files or directories.
+var carriedPaths = map[string]bool{"out": true, "metrics": true, "plot": true, "checkpoint": true}
+
 // mmapAuto is the file size from which --mmap auto maps NPY and IDX files.
 const mmapAuto = 256 << 20
 
@@ -101,7 +113,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.vbias, "init-vbias", "data", "initial visible biases: data (log(p/(1-p)) of the unit means) or zero")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed, data and flags give a bitwise-identical model for any worker count")
 	fs.StringVar(&f.out, "out", "model.safetensors", "where to write the model (safetensors, written atomically)")
-	fs.StringVar(&f.metrics, "metrics", "", "write the per-epoch metrics as JSON Lines to this file (appended to with --resume)")
+	fs.StringVar(&f.metrics, "metrics", "", "write the per-epoch metrics as JSON Lines to this file (- for standard output; with --resume the lines of the resumed epochs are appended)")
 	fs.IntVar(&f.monitor, "monitor-rows", 5000, "rows of training and validation data the epoch metrics use (0: all)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	fs.StringVar(&f.plot, "plot", "", "draw the learning curves (reconstruction cross-entropy and free energy, train and validation) to this PNG after every epoch")
@@ -158,10 +170,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 
 	// Refuse what cannot work before any long step.
+	if f.out == "-" || f.plot == "-" {
+		return usagef("--out and --plot cannot be - (standard output): the model and the plot are files rewritten during training; --metrics - writes the metrics to standard output")
+	}
 	if err := atomicfile.CheckWritable(f.out); err != nil {
 		return usagef("--out %s is not writable: %v", f.out, err)
 	}
-	if f.metrics != "" {
+	if f.metrics != "" && f.metrics != "-" {
 		if err := atomicfile.CheckWritable(f.metrics); err != nil {
 			return usagef("--metrics %s is not writable: %v", f.metrics, err)
 		}
@@ -273,16 +288,25 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	var metricsOut *os.File
-	if f.metrics != "" {
+	var metricsOut io.Writer
+	var history []metricsJSON // the epochs before the resumed one, for --plot
+	switch {
+	case f.metrics == "-":
+		metricsOut = stdout
+	case f.metrics != "":
 		flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 		if ck != nil {
 			flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+			if history, err = trimMetrics(f.metrics, ck.Epoch); err != nil {
+				return err
+			}
 		}
-		if metricsOut, err = os.OpenFile(f.metrics, flags, 0o644); err != nil {
+		mf, err := os.OpenFile(f.metrics, flags, 0o644)
+		if err != nil {
 			return err
 		}
-		defer metricsOut.Close()
+		defer mf.Close()
+		metricsOut = mf
 	}
 	nval := 0
 	if val != nil {
@@ -295,13 +319,26 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "training %d×%d RBM on %s (%d rows%s, %d validation), kernel %s, %d workers, CD-%d%s\n",
 		V, f.hidden, train.name, train.src.Rows(), how, nval, eng.Kernel().Name(), eng.Workers(), f.k, map[bool]string{true: " persistent"}[f.pcd])
 	if ck != nil {
-		fmt.Fprintf(stderr, "resuming from %s: epoch %d, minibatch %d, step %d\n", ckFrom, ck.Epoch+1, ck.Batch, ck.Step)
+		fmt.Fprintf(stderr, "resuming from %s: epoch %d, minibatch %d, step %d; writing the model to %s%s\n", ckFrom, ck.Epoch+1, ck.Batch, ck.Step, f.out,
+			map[bool]string{true: ", the metrics to " + f.metrics}[f.metrics != ""])
 	}
 
 	// The checkpoint metadata: what --resume needs to check and rebuild.
 	cliFlags := map[string]string{"epochs": strconv.Itoa(f.epochs)}
 	for _, name := range resumeFlags {
 		cliFlags[name] = fs.Lookup(name).Value.String()
+	}
+	for _, name := range carriedFlags {
+		v := fs.Lookup(name).Value.String()
+		if name == "checkpoint" {
+			v = ckDir
+		}
+		if carriedPaths[name] && v != "" && v != "-" {
+			if a, err := filepath.Abs(v); err == nil {
+				v = a
+			}
+		}
+		cliFlags[name] = v
 	}
 	cliJSON, _ := json.Marshal(cliFlags)
 	ckMeta := map[string]string{"cli_flags": string(cliJSON), "data_fingerprint": fingerprint,
@@ -324,6 +361,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	mon.addHistory(history)
 	fitOpt := engine.FitOptions{
 		OnBatch: prog.batch,
 		OnEpoch: func(me engine.EpochMetrics) error {
@@ -444,6 +482,14 @@ func (f *trainFlags) adopt(fs *flag.FlagSet, set map[string]bool, ck *engine.Che
 	} else if err := fs.Set("epochs", stored["epochs"]); err != nil {
 		return usagef("--resume: the checkpoint's --epochs %q: %v", stored["epochs"], err)
 	}
+	for _, name := range carriedFlags {
+		// Absent in checkpoints of older versions: the defaults stay.
+		if v, ok := stored[name]; ok && !set[name] {
+			if err := fs.Set(name, v); err != nil {
+				return usagef("--resume: the checkpoint's --%s %q: %v", name, v, err)
+			}
+		}
+	}
 	if k := ck.Meta["kernel"]; k != "" {
 		if !set["kernel"] {
 			f.kernel = k
@@ -452,6 +498,44 @@ func (f *trainFlags) adopt(fs *flag.FlagSet, set map[string]bool, ck *engine.Che
 		}
 	}
 	return nil
+}
+
+// trimMetrics reads the JSON Lines metrics file path of a run resumed after
+// epoch epochs, drops the lines of later epochs (written before an
+// interruption whose checkpoint was older) by rewriting the file
+// atomically, and returns the lines kept. A missing file has no lines.
+func trimMetrics(path string, epochs int) ([]metricsJSON, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--metrics: %w", err)
+	}
+	var keep []metricsJSON
+	var kept []byte
+	dropped := false
+	for i, line := range bytes.Split(raw, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var m metricsJSON
+		if err := json.Unmarshal(line, &m); err != nil {
+			return nil, usagef("--metrics %s, line %d: not a metrics line of boltz train (%v); give another --metrics file", path, i+1, err)
+		}
+		if m.Epoch > epochs {
+			dropped = true
+			continue
+		}
+		keep = append(keep, m)
+		kept = append(append(kept, line...), '\n')
+	}
+	if dropped {
+		if err := atomicfile.WriteFile(path, 0o644, func(w io.Writer) error { _, err := w.Write(kept); return err }); err != nil {
+			return nil, fmt.Errorf("--metrics: %w", err)
+		}
+	}
+	return keep, nil
 }
 
 // parseEvery parses --checkpoint-every: N or Nepochs, Nsteps, or a duration.
