@@ -90,6 +90,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		noteData(stderr, set)
 		if set.X.Cols != V {
 			return fmt.Errorf("%s has %d columns but the model has %d visible units", set.Name, set.X.Cols, V)
 		}

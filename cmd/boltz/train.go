@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -254,6 +255,26 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	V := train.src.Cols()
 	if f.batch > train.src.Rows() {
 		return usagef("--batch %d is larger than the %d training rows", f.batch, train.src.Rows())
+	}
+	if same, row, err := constantRows(train.src); err != nil {
+		return err
+	} else if same {
+		what := "the same row"
+		if !slices.ContainsFunc(row, func(x float32) bool { return x != 0 }) {
+			what = "all zeros"
+		} else if !slices.ContainsFunc(row, func(x float32) bool { return x != 1 }) {
+			what = "all ones"
+		}
+		why := ""
+		if train.note != "" {
+			why = " (" + train.note + ")"
+		}
+		return usagef("the %d training rows of %s are %s after --binarize %s: nothing to learn%s", train.src.Rows(), train.name, what, f.binarize, why)
+	}
+	for _, d := range []*dataset{train, val} {
+		if d != nil && d.note != "" && (d == train || d.note != train.note) {
+			fmt.Fprintf(stderr, "note: %s\n", d.note)
+		}
 	}
 	if val != nil && val.src.Cols() != V {
 		return fmt.Errorf("validation data has %d columns, training data %d", val.src.Cols(), V)
@@ -620,6 +641,36 @@ type dataset struct {
 	name   string
 	src    engine.RowSource
 	mapped bool
+	note   string // how the file was read (data.Set.Note)
+}
+
+// noteData prints how s was read, when the file did not say so itself.
+func noteData(stderr io.Writer, s *data.Set) {
+	if s != nil && s.Note != "" {
+		fmt.Fprintf(stderr, "note: %s\n", s.Note)
+	}
+}
+
+// constantRows reports whether every row of src is the same (all zeros, for
+// instance): data nothing can be learnt from. It stops at the first row that
+// differs from the first, so it reads two rows of most data.
+func constantRows(src engine.RowSource) (bool, []float32, error) {
+	V := src.Cols()
+	first, row := make([]float32, V), make([]float32, V)
+	if err := src.ReadRow(0, first); err != nil {
+		return false, nil, err
+	}
+	for r := 1; r < src.Rows(); r++ {
+		if err := src.ReadRow(r, row); err != nil {
+			return false, nil, err
+		}
+		for j := range row {
+			if row[j] != first[j] {
+				return false, nil, nil
+			}
+		}
+	}
+	return true, first, nil
 }
 
 // loadDatasets loads the training data and the validation data (--val, or
@@ -658,7 +709,7 @@ func loadDatasets(spec, valPath string, valFrac float64, opt data.Options, mode 
 		return nil, nil, err
 	}
 	fromSet := func(s *data.Set) *dataset {
-		return &dataset{name: s.Name, src: engine.Dense(s.X.Data, s.X.Cols)}
+		return &dataset{name: s.Name, src: engine.Dense(s.X.Data, s.X.Cols), note: s.Note}
 	}
 	fromMap := func(mp *data.Mapped) *dataset { return &dataset{name: mp.Name(), src: mp, mapped: true} }
 	s, mp, err := load(spec)

@@ -366,3 +366,49 @@ func TestMonitorsHistory(t *testing.T) {
 		t.Errorf("curve %+v, want epochs 1, 2 (from the metrics file) and 3", mon.curve)
 	}
 }
+
+// TestTrainCSVPixelRule: a 0/1 CSV with a trailing label column, used
+// without --label-column, is refused with exit 2 and a one-line message
+// that names the column; data that binarise to all zeros (0..255 pixels all
+// below 128) are refused as nothing to learn, naming the 0..255 rule.
+func TestTrainCSVPixelRule(t *testing.T) {
+	dir := t.TempDir()
+	r := rand.New(rand.NewPCG(3, 3))
+	var labelled, dark strings.Builder
+	for i := 0; i < 50; i++ {
+		for j := 0; j < 10; j++ {
+			fmt.Fprintf(&labelled, "%d,", r.IntN(2))
+			fmt.Fprintf(&dark, "%d", r.IntN(100))
+			if j < 9 {
+				dark.WriteByte(',')
+			}
+		}
+		fmt.Fprintf(&labelled, "%d\n", r.IntN(4))
+		dark.WriteByte('\n')
+	}
+	lp, dp := filepath.Join(dir, "labelled.csv"), filepath.Join(dir, "dark.csv")
+	os.WriteFile(lp, []byte(labelled.String()), 0o644)
+	os.WriteFile(dp, []byte(dark.String()), 0o644)
+	out := filepath.Join(dir, "m.safetensors")
+	for _, c := range []struct {
+		path string
+		code int
+		want []string
+	}{
+		{lp, exitError, []string{"column 11", "--label-column"}}, // a malformed file, like a malformed model
+		{dp, exitUsage, []string{"all zeros", "0..255", "line 1, column 1"}},
+	} {
+		code, _, stderr := runCmd(t, "train", "--data", c.path, "--hidden", "4", "--epochs", "1", "--batch", "10", "--quiet", "--out", out)
+		if code != c.code || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%s: exit %d, stderr %q; want %d and one line", c.path, code, stderr, c.code)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%s: stderr %q does not mention %q", c.path, stderr, w)
+			}
+		}
+	}
+	if code, _, stderr := runCmd(t, "train", "--data", lp, "--label-column", "--hidden", "4", "--epochs", "1", "--batch", "10", "--quiet", "--out", out); code != 0 {
+		t.Errorf("--label-column: exit %d: %s", code, stderr)
+	}
+}
