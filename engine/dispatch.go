@@ -70,7 +70,7 @@ func DefaultKernel() (k Kernel, reason string, err error) {
 	}
 	for _, r := range registry {
 		if r.available() {
-			return r.make(), fmt.Sprintf("best available (%s)", asm.Features()), nil
+			return r.make(), fmt.Sprintf("the best this CPU runs: %s", asm.Features()), nil
 		}
 	}
 	panic("unreachable: generic is always available")

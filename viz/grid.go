@@ -78,6 +78,9 @@ func (o GridOptions) layout(n int) (cols, rows, scale int) {
 	return
 }
 
+// MaxGridPixels is the largest image Grid draws (256 megapixels).
+const MaxGridPixels = 1 << 28
+
 // GridSize returns the width and height in pixels of the grid of n tiles:
 // width = cols·TileCols·Scale + (cols+1)·Pad, and likewise the height.
 func GridSize(n int, opt GridOptions) (width, height int) {
@@ -97,7 +100,7 @@ func Grid(values []float32, n int, opt GridOptions) (*image.Gray, error) {
 		return nil, fmt.Errorf("viz: %d tiles of %dx%d need %d values, have %d", n, R, C, n*R*C, len(values))
 	}
 	w, h := GridSize(n, opt)
-	if int64(w)*int64(h) > 1<<28 {
+	if int64(w)*int64(h) > MaxGridPixels {
 		return nil, fmt.Errorf("viz: a %d×%d image is too large", w, h)
 	}
 	cols, _, scale := opt.layout(n)

@@ -30,8 +30,10 @@ func (g *gridFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&g.pad, "pad", 1, "pixels between tiles")
 }
 
-// options checks the flags against the model's visible units.
-func (g *gridFlags) options(visible int) (viz.GridOptions, error) {
+// options checks the flags against the model's visible units and the n
+// tiles to draw (their number set by the flag more): a grid too large to
+// draw is a usage error before any work.
+func (g *gridFlags) options(visible, n int, more string) (viz.GridOptions, error) {
 	switch {
 	case g.cols < 0:
 		return viz.GridOptions{}, usagef("--cols %d is negative", g.cols)
@@ -44,7 +46,11 @@ func (g *gridFlags) options(visible int) (viz.GridOptions, error) {
 	if err != nil {
 		return viz.GridOptions{}, usageError{err}
 	}
-	return viz.GridOptions{TileRows: r, TileCols: c, Columns: g.cols, Scale: g.scale, Pad: g.pad, Background: 128}, nil
+	opt := viz.GridOptions{TileRows: r, TileCols: c, Columns: g.cols, Scale: g.scale, Pad: g.pad, Background: 128}
+	if w, h := viz.GridSize(n, opt); int64(w)*int64(h) > viz.MaxGridPixels {
+		return opt, usagef("%d tiles of %dx%d at --scale %d make a %d×%d image, over the %d megapixels drawn: lower %s or --scale", n, r, c, g.scale, w, h, viz.MaxGridPixels>>20, more)
+	}
+	return opt, nil
 }
 
 // writeOut writes a command's output file atomically, or to stdout when
@@ -106,13 +112,13 @@ func runFilters(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opt, err := g.options(m.Visible)
-	if err != nil {
-		return err
-	}
 	n := m.Hidden
 	if maxUnits > 0 {
 		n = min(n, maxUnits)
+	}
+	opt, err := g.options(m.Visible, n, "--max")
+	if err != nil {
+		return err
 	}
 	opt.Rescale = true
 	img, err := viz.Grid(m.W, n, opt)

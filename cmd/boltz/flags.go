@@ -110,6 +110,14 @@ func (e *engineFlags) engine() (*engine.Engine, error) {
 	return eng, nil
 }
 
+// plural is "n thing" or "n things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 // loadModel builds the engine the flags ask for and loads the model file

@@ -37,7 +37,7 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "features: %s\n", strings.Join(feats, " "))
 	fmt.Fprintf(stdout, "caches:   L1d %d KiB, L2 %d KiB, L3 %d KiB\n", c.Cache.L1D>>10, c.Cache.L2>>10, c.Cache.L3>>10)
 	fmt.Fprintf(stdout, "kernels:  %s\n", strings.Join(engine.Kernels(), ", "))
-	fmt.Fprintf(stdout, "kernel:   %s (%s)\n", eng.Kernel().Name(), reason)
+	fmt.Fprintf(stdout, "kernel:   %s, %s\n", eng.Kernel().Name(), reason)
 	fmt.Fprintf(stdout, "workers:  %d (GOMAXPROCS %d)\n", eng.Workers(), runtime.GOMAXPROCS(0))
 	fmt.Fprintf(stdout, "go:       %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil

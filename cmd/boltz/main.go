@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 )
 
 // Exit statuses.
@@ -105,19 +106,55 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
 		case errors.As(err, &ue):
-			fmt.Fprintf(stderr, "boltz %s: %v\n", c.name, err)
+			fmt.Fprintf(stderr, "boltz %s: %s\n", c.name, message(err))
 			return exitUsage
 		case errors.As(err, &ec):
-			fmt.Fprintf(stderr, "boltz %s: %v\n", c.name, err)
+			fmt.Fprintf(stderr, "boltz %s: %s\n", c.name, message(err))
 			return ec.code
 		default:
-			fmt.Fprintf(stderr, "boltz %s: %v\n", c.name, err)
+			fmt.Fprintf(stderr, "boltz %s: %s\n", c.name, message(err))
 			return exitError
 		}
 	}
 	fmt.Fprintf(stderr, "boltz: unknown command %q\n", args[0])
 	usage(stderr)
 	return exitUsage
+}
+
+// libraryPrefixes are the package names the library's errors start with
+// ("engine: invalid configuration: …"): the command line leaves them out.
+var libraryPrefixes = map[string]bool{"engine": true, "data": true, "viz": true, "atomicfile": true, "safetensors": true, "rng": true}
+
+// message is err as one line for the user: without the library's package
+// prefixes, wherever they stand in the chain of wrapped messages ("x.csv:
+// data: bad format: …" is "x.csv: bad format: …", "(safetensors: bad
+// format)" is "(bad format)"). A package name at the very start followed by
+// another prefix is a file name ("data: data: …") and stays.
+func message(err error) string {
+	s := strings.ReplaceAll(err.Error(), "\n", " ")
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if i == 0 || strings.HasSuffix(s[:i], ": ") || s[i-1] == '(' {
+			if n := prefixAt(s[i:]); n > 0 && !(i == 0 && prefixAt(s[n:]) > 0) {
+				i += n
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
+}
+
+// prefixAt returns the length of the package prefix ("engine: ") s starts
+// with, or 0.
+func prefixAt(s string) int {
+	for p := range libraryPrefixes {
+		if strings.HasPrefix(s, p+": ") {
+			return len(p) + 2
+		}
+	}
+	return 0
 }
 
 // versionString is the module version boltz was built from (its VCS

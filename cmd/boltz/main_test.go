@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -212,5 +213,70 @@ func TestInfo(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, "info", "--kernel", "generic"); code != 0 {
 		t.Error("info --kernel generic failed")
+	}
+}
+
+func TestMessage(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"engine: invalid configuration: batch 0", "invalid configuration: batch 0"},
+		{"x.csv: data: bad format: line 2", "x.csv: bad format: line 2"},
+		{"--out m is not writable: atomicfile: cannot write m: no such file", "--out m is not writable: cannot write m: no such file"},
+		{"m: engine: not a valid boltz model file: not in the safetensors format (safetensors: bad format: header length 9)", "m: not a valid boltz model file: not in the safetensors format (bad format: header length 9)"},
+		{"data: data: bad format: x", "data: bad format: x"}, // a file named data
+		{"viz: shape 3x3\nsecond line", "shape 3x3 second line"},
+		{"open data: no such file", "open data: no such file"},
+	} {
+		if got := message(errors.New(c.in)); got != c.want {
+			t.Errorf("message(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestFirstHourMessages: the messages a new user meets name the flag or the
+// file at fault, without the library's package prefixes, in one line.
+func TestFirstHourMessages(t *testing.T) {
+	dir := t.TempDir()
+	txt := filepath.Join(dir, "notes.txt")
+	os.WriteFile(txt, []byte("hello, this is text\n"), 0o644)
+	modelPath, csvPath, _ := smallModel(t, 16, 4, 10, 0.3)
+	out := filepath.Join(dir, "m.safetensors")
+	m784, _ := engine.NewRBM(784, 3, 0.1, 1)
+	mnistModel := filepath.Join(dir, "784.safetensors")
+	if err := m784.SaveFile(mnistModel, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args    []string
+		code    int
+		want    string
+		notWant []string
+	}{
+		{[]string{"eval", "--model", txt}, exitError, "not a valid boltz model file: not in the safetensors format", []string{"engine:", "safetensors:"}},
+		{[]string{"train", "--data", csvPath, "--val-frac", "0.95", "--batch", "1", "--out", out}, exitUsage, "--val-frac 0.95 holds out 10 of the 10 rows", nil},
+		{[]string{"train", "--data", csvPath, "--val-frac", "0.5", "--batch", "6", "--out", out}, exitUsage, "--batch 6 is larger than the 5 training rows (--val-frac 0.5", nil},
+		{[]string{"train", "--data", csvPath, "--out", filepath.Join(dir, "no", "m.safetensors")}, exitUsage, "is not writable", []string{"atomicfile:"}},
+		{[]string{"sample", "--model", mnistModel, "--chains", "100000", "--out", filepath.Join(dir, "s.png")}, exitUsage, "lower --chains or --scale", []string{"viz:"}},
+		{[]string{"filters", "--model", modelPath, "--shape", "2x7", "--out", filepath.Join(dir, "f.png")}, exitUsage, "shape 2x7", []string{"viz:"}},
+	} {
+		code, _, stderr := runCmd(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want %d and one line with %q", c.args, code, stderr, c.code, c.want)
+		}
+		for _, w := range c.notWant {
+			if strings.Contains(stderr, w) {
+				t.Errorf("%v: stderr %q contains %q", c.args, stderr, w)
+			}
+		}
+	}
+	// Singulars, and PCD called PCD.
+	code, _, stderr := runCmd(t, "train", "--data", csvPath, "--hidden", "3", "--epochs", "1", "--batch", "5", "--val-frac", "0", "--workers", "1", "--pcd", "--quiet", "--out", out)
+	for _, w := range []string{"1 worker, PCD-1", "trained 1 epoch in"} {
+		if code != 0 || !strings.Contains(stderr, w) {
+			t.Errorf("train: exit %d, stderr %q lacks %q", code, stderr, w)
+		}
+	}
+	_, stdout, _ := runCmd(t, "info")
+	if strings.Contains(stdout, "))") {
+		t.Errorf("info nests parentheses: %q", stdout)
 	}
 }

@@ -67,7 +67,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer eng.Close()
-	gopt, err := g.options(m.Visible)
+	gopt, err := g.options(m.Visible, chains, "--chains")
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	if err := writeOut(out, stdout, func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "%d chains × %d Gibbs steps in %.1fs (kernel %s, %d workers); wrote %s (%d×%d pixels)\n",
-		chains, steps, secs, eng.Kernel().Name(), eng.Workers(), outName(out), img.Bounds().Dx(), img.Bounds().Dy())
+	fmt.Fprintf(stderr, "%s × %s in %.1fs (kernel %s, %s); wrote %s (%d×%d pixels)\n",
+		plural(chains, "chain"), plural(steps, "Gibbs step"), secs, eng.Kernel().Name(), plural(eng.Workers(), "worker"), outName(out), img.Bounds().Dx(), img.Bounds().Dy())
 	return nil
 }

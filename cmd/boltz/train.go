@@ -253,8 +253,15 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	defer closeData()
 	V := train.src.Cols()
+	held := ""
+	if f.val == "" && val != nil {
+		held = fmt.Sprintf(" (--val-frac %v holds out %d of the %d rows for validation)", f.valFrac, val.src.Rows(), val.src.Rows()+train.src.Rows())
+	}
+	if train.src.Rows() == 0 {
+		return usagef("no training rows left%s: lower --val-frac, or give the validation data with --val", held)
+	}
 	if f.batch > train.src.Rows() {
-		return usagef("--batch %d is larger than the %d training rows", f.batch, train.src.Rows())
+		return usagef("--batch %d is larger than the %d training rows%s", f.batch, train.src.Rows(), held)
 	}
 	if same, row, err := constantRows(train.src); err != nil {
 		return err
@@ -337,8 +344,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if train.mapped {
 		how = ", memory-mapped"
 	}
-	fmt.Fprintf(stderr, "training %d×%d RBM on %s (%d rows%s, %d validation), kernel %s, %d workers, CD-%d%s\n",
-		V, f.hidden, train.name, train.src.Rows(), how, nval, eng.Kernel().Name(), eng.Workers(), f.k, map[bool]string{true: " persistent"}[f.pcd])
+	fmt.Fprintf(stderr, "training %d×%d RBM on %s (%d rows%s, %d validation), kernel %s, %s, %sCD-%d\n",
+		V, f.hidden, train.name, train.src.Rows(), how, nval, eng.Kernel().Name(), plural(eng.Workers(), "worker"), map[bool]string{true: "P"}[f.pcd], f.k)
 	if ck != nil {
 		fmt.Fprintf(stderr, "resuming from %s: epoch %d, minibatch %d, step %d; writing the model to %s%s\n", ckFrom, ck.Epoch+1, ck.Batch, ck.Step, f.out,
 			map[bool]string{true: ", the metrics to " + f.metrics}[f.metrics != ""])
@@ -459,7 +466,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		where = "; checkpoint " + lastCk
 	}
-	fmt.Fprintf(stderr, "trained %d epochs in %.1fs; model written to %s%s\n", f.epochs, time.Since(start).Seconds(), f.out, where)
+	fmt.Fprintf(stderr, "trained %s in %.1fs; model written to %s%s\n", plural(f.epochs, "epoch"), time.Since(start).Seconds(), f.out, where)
 	return nil
 }
 
