@@ -418,7 +418,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return exitCode{int(sigCode.Load()), errors.New("interrupted before training started; nothing written")}
 	}
 	start := time.Now()
-	fitErr := tr.FitRows(ctx, train.src, fitOpt)
+	var fitErr error
+	if tr.Epoch() < cfg.Epochs { // else a resumed run that had finished: nothing to train
+		fitErr = tr.FitRows(ctx, train.src, fitOpt)
+	}
 	prog.done()
 	meta := map[string]string{"config": f.metadata(cfg, train.name, tr.Epoch(), eng)}
 	switch {
@@ -819,13 +822,17 @@ type metricsJSON struct {
 	ValFE         *float64 `json:"val_free_energy"`
 	FEGap         *float64 `json:"free_energy_gap"`
 	Seconds       float64  `json:"seconds"`
+	TrainRows     int      `json:"train_rows"`
+	ValRows       int      `json:"val_rows"`
 	SamplesPerSec float64  `json:"samples_per_second"`
 	extraMetrics
 }
 
+// jsonMetrics is a --metrics line: the keys of engine.EpochMetrics'
+// MarshalJSON, then the optional monitors.
 func jsonMetrics(m engine.EpochMetrics, extra extraMetrics) metricsJSON {
 	j := metricsJSON{Epoch: m.Epoch, Steps: m.Steps, TrainCE: m.TrainCE, TrainFE: m.TrainFE, Seconds: m.Seconds, SamplesPerSec: m.SamplesPerSec,
-		extraMetrics: extra}
+		TrainRows: m.TrainRows, ValRows: m.ValRows, extraMetrics: extra}
 	if m.ValRows > 0 {
 		ce, fe, gap := m.ValCE, m.ValFE, m.ValFE-m.TrainFE
 		j.ValCE, j.ValFE, j.FEGap = &ce, &fe, &gap
