@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -278,5 +279,36 @@ func TestFirstHourMessages(t *testing.T) {
 	_, stdout, _ := runCmd(t, "info")
 	if strings.Contains(stdout, "))") {
 		t.Errorf("info nests parentheses: %q", stdout)
+	}
+}
+
+// TestDefaultOutputsIgnored: every file the commands write by default (and
+// train's checkpoint on interruption) is in .gitignore, so a first try in a
+// checkout leaves git status clean.
+func TestDefaultOutputsIgnored(t *testing.T) {
+	raw, err := os.ReadFile("../../.gitignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignored := map[string]bool{}
+	for _, l := range strings.Split(string(raw), "\n") {
+		ignored[strings.TrimSpace(l)] = true
+	}
+	re := regexp.MustCompile(`-out string\n[^\n]*\(default "([^"]+)"\)`)
+	for _, c := range []string{"train", "sample", "filters", "transform"} {
+		_, help, _ := runCmd(t, c, "--help")
+		m := re.FindStringSubmatch(help)
+		if m == nil {
+			t.Fatalf("%s --help shows no default --out", c)
+		}
+		names := []string{m[1]}
+		if c == "train" {
+			names = append(names, strings.TrimSuffix(m[1], ".safetensors")+".ckpt.safetensors")
+		}
+		for _, n := range names {
+			if !ignored["/"+n] {
+				t.Errorf(".gitignore lacks /%s (%s's default output)", n, c)
+			}
+		}
 	}
 }
