@@ -165,16 +165,17 @@ func TestSampleFiltersTransform(t *testing.T) {
 		}
 	}
 	// 16 visible units are 4×4 tiles; 7 chains lay out as 3 columns × 3 rows.
-	if code, _, stderr := runCmd(t, "sample", "--model", modelPath, "--chains", "7", "--steps", "5", "--scale", "3", "--out", png("s.png")); code != 0 {
+	if code, _, stderr := runCmd(t, "sample", "--model", modelPath, "--chains", "7", "--steps", "5", "--scale", "3", "--caption=false", "--out", png("s.png")); code != 0 {
 		t.Fatalf("sample: %d %s", code, stderr)
 	}
 	check(png("s.png"), 7, viz.GridOptions{TileRows: 4, TileCols: 4, Scale: 3, Pad: 1})
 	if code, _, stderr := runCmd(t, "sample", "--model", modelPath, "--chains", "4", "--steps", "2", "--init", "data", "--data", csvPath,
-		"--shape", "2x8", "--cols", "4", "--out", png("d.png")); code != 0 {
+		"--shape", "2x8", "--cols", "4", "--caption=false", "--out", png("d.png")); code != 0 {
 		t.Fatalf("sample --init data: %d %s", code, stderr)
 	}
-	check(png("d.png"), 4, viz.GridOptions{TileRows: 2, TileCols: 8, Columns: 4, Scale: 2, Pad: 1})
-	if code, _, stderr := runCmd(t, "filters", "--model", modelPath, "--out", png("f.png")); code != 0 {
+	// Tiles 2 values high get the automatic scale 4: 8 pixels.
+	check(png("d.png"), 4, viz.GridOptions{TileRows: 2, TileCols: 8, Columns: 4, Scale: 4, Pad: 1})
+	if code, _, stderr := runCmd(t, "filters", "--model", modelPath, "--caption=false", "--out", png("f.png")); code != 0 {
 		t.Fatalf("filters: %d %s", code, stderr)
 	}
 	check(png("f.png"), 6, viz.GridOptions{TileRows: 4, TileCols: 4, Scale: 2, Pad: 1})
@@ -207,7 +208,7 @@ func TestSampleMNISTShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "f.png")
-	if code, _, stderr := runCmd(t, "filters", "--model", modelPath, "--out", out, "--scale", "1"); code != 0 {
+	if code, _, stderr := runCmd(t, "filters", "--model", modelPath, "--out", out, "--scale", "1", "--caption=false"); code != 0 {
 		t.Fatalf("filters: %d %s", code, stderr)
 	}
 	img, err := viz.ReadPNG(out)
@@ -235,7 +236,7 @@ func TestPictureUsage(t *testing.T) {
 		{"sample", "--model", modelPath, "--shape", "5x6", "--out", filepath.Join(dir, "no", "x.png")},
 		{"filters"},
 		{"filters", "--model", modelPath, "--out", out},
-		{"filters", "--model", modelPath, "--shape", "5x6", "--scale", "0", "--out", out},
+		{"filters", "--model", modelPath, "--shape", "5x6", "--scale", "-1", "--out", out},
 		{"filters", "--model", modelPath, "--shape", "5x6", "--max", "-1", "--out", out},
 		{"transform", "--model", modelPath},
 		{"transform", "--data", csvPath},
@@ -261,7 +262,7 @@ func TestPictureUsage(t *testing.T) {
 func TestFiltersNegativeWeightsGrey(t *testing.T) {
 	modelPath, _, _ := smallModel(t, 64, 9, 1, 0.5)
 	out := filepath.Join(t.TempDir(), "f.png")
-	if code, _, stderr := runCmd(t, "filters", "--model", modelPath, "--out", out, "--scale", "1", "--pad", "0"); code != 0 {
+	if code, _, stderr := runCmd(t, "filters", "--model", modelPath, "--out", out, "--scale", "1", "--pad", "0", "--caption=false"); code != 0 {
 		t.Fatalf("filters: %d %s", code, stderr)
 	}
 	img, err := viz.ReadPNG(out)
@@ -316,5 +317,47 @@ func TestDashIsStdout(t *testing.T) {
 	}
 	if _, err := os.Stat("-"); err == nil {
 		t.Error(`a file named "-" was written`)
+	}
+}
+
+// TestPictureCaptions: filters.png and samples.png say above the grid what
+// they show (a white strip with black text), and a grid of thin tiles (1×17)
+// gets tiles at least 8 pixels high.
+func TestPictureCaptions(t *testing.T) {
+	modelPath, _, _ := smallModel(t, 17, 9, 1, 0.5)
+	dir := t.TempDir()
+	for _, c := range []string{"filters", "sample"} {
+		out := filepath.Join(dir, c+".png")
+		code, _, stderr := runCmd(t, c, "--model", modelPath, "--shape", "1x17", "--out", out, "--steps", "2", "--chains", "9")
+		if c == "filters" {
+			code, _, stderr = runCmd(t, c, "--model", modelPath, "--shape", "1x17", "--out", out)
+		}
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", c, code, stderr)
+		}
+		img, err := viz.ReadPNG(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := img.Bounds()
+		grey := func(x, y int) uint32 { r, _, _, _ := img.At(x, y).RGBA(); return r >> 8 }
+		black, white := 0, 0
+		for y := 0; y < 30; y++ {
+			for x := 0; x < b.Dx(); x++ {
+				switch grey(x, y) {
+				case 0:
+					black++
+				case 255:
+					white++
+				}
+			}
+		}
+		if black < 100 || white < 5*black {
+			t.Errorf("%s: no caption (%d black, %d white pixels in the top 30 rows)", c, black, white)
+		}
+		// 9 tiles of 1×17 at the automatic scale 8: one column, 9·8+10 pixels, below the caption.
+		if b.Dy() < 9*8+10+30 || b.Dx() < 17*8+2 {
+			t.Errorf("%s: %v, want tiles at least 8 pixels high", c, b)
+		}
 	}
 }

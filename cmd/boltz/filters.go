@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"path/filepath"
 
 	"github.com/boltzgo/boltz/engine"
 	"github.com/boltzgo/boltz/internal/atomicfile"
@@ -21,12 +22,14 @@ type gridFlags struct {
 	shape       string
 	cols, scale int
 	pad         int
+	caption     bool
 }
 
 func (g *gridFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.shape, "shape", "", "image shape ROWSxCOLS of one tile (default: 28x28 for 784 visible units, n×n for n², else required)")
 	fs.IntVar(&g.cols, "cols", 0, "tiles per grid row (0: ⌈√tiles⌉)")
-	fs.IntVar(&g.scale, "scale", 2, "pixels per value in each direction")
+	fs.IntVar(&g.scale, "scale", 0, "pixels per value in each direction, 1..16 (0: 2, more for tiles thinner than 4 values, so that a tile is at least 8 pixels across)")
+	fs.BoolVar(&g.caption, "caption", true, "write a caption above the grid: the model, its size and the grey scale")
 	fs.IntVar(&g.pad, "pad", 1, "pixels between tiles")
 }
 
@@ -37,8 +40,8 @@ func (g *gridFlags) options(visible, n int, more string) (viz.GridOptions, error
 	switch {
 	case g.cols < 0:
 		return viz.GridOptions{}, usagef("--cols %d is negative", g.cols)
-	case g.scale < 1 || g.scale > 16:
-		return viz.GridOptions{}, usagef("--scale %d: want 1..16", g.scale)
+	case g.scale < 0 || g.scale > 16:
+		return viz.GridOptions{}, usagef("--scale %d: want 1..16 (0: automatic)", g.scale)
 	case g.pad < 0 || g.pad > 16:
 		return viz.GridOptions{}, usagef("--pad %d: want 0..16", g.pad)
 	}
@@ -46,9 +49,13 @@ func (g *gridFlags) options(visible, n int, more string) (viz.GridOptions, error
 	if err != nil {
 		return viz.GridOptions{}, usageError{err}
 	}
-	opt := viz.GridOptions{TileRows: r, TileCols: c, Columns: g.cols, Scale: g.scale, Pad: g.pad, Background: 128}
+	scale := g.scale
+	if scale == 0 {
+		scale = min(16, max(2, (8+min(r, c)-1)/min(r, c)))
+	}
+	opt := viz.GridOptions{TileRows: r, TileCols: c, Columns: g.cols, Scale: scale, Pad: g.pad, Background: 128}
 	if w, h := viz.GridSize(n, opt); int64(w)*int64(h) > viz.MaxGridPixels {
-		return opt, usagef("%d tiles of %dx%d at --scale %d make a %d×%d image, over the %d megapixels drawn: lower %s or --scale", n, r, c, g.scale, w, h, viz.MaxGridPixels>>20, more)
+		return opt, usagef("%d tiles of %dx%d at --scale %d make a %d×%d image, over the %d megapixels drawn: lower %s or --scale", n, r, c, scale, w, h, viz.MaxGridPixels>>20, more)
 	}
 	return opt, nil
 }
@@ -121,6 +128,20 @@ func runFilters(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	opt.Rescale = true
+	if g.caption {
+		lo, hi := m.W[0], m.W[0]
+		for _, w := range m.W {
+			lo, hi = min(lo, w), max(hi, w)
+		}
+		units := fmt.Sprintf("all %d hidden units", m.Hidden)
+		if n < m.Hidden {
+			units = fmt.Sprintf("hidden units 1-%d of %d", n, m.Hidden)
+		}
+		opt.Caption = []string{
+			fmt.Sprintf("filters of %s: %dx%d RBM, %s", filepath.Base(modelPath), m.Visible, m.Hidden, units),
+			fmt.Sprintf("each tile from its own min (black) to max (white); all weights %.3g..%.3g", lo, hi),
+		}
+	}
 	img, err := viz.Grid(m.W, n, opt)
 	if err != nil {
 		return err

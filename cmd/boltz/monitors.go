@@ -127,7 +127,8 @@ func (mon *monitors) epoch(me engine.EpochMetrics) (extraMetrics, error) {
 		x.LogZLower = &nullable{res.LogZLower}
 	}
 	if f.plot != "" {
-		mon.curve = append(mon.curve, viz.CurvePoint{Epoch: me.Epoch, TrainCE: me.TrainCE, ValCE: me.ValCE, TrainFE: me.TrainFE, ValFE: me.ValFE})
+		mon.curve = append(mon.curve, viz.CurvePoint{Epoch: me.Epoch, TrainCE: me.TrainCE, ValCE: me.ValCE, TrainFE: me.TrainFE, ValFE: me.ValFE,
+			PLL: orNaN(x.PLL), LogLik: orNaN(x.LL)})
 		if err := viz.PlotCurves(f.plot, fmt.Sprintf("boltz train: %d×%d RBM", mon.m.Visible, mon.m.Hidden), mon.curve); err != nil {
 			return x, fmt.Errorf("--plot: %w", err)
 		}
@@ -142,13 +143,16 @@ func (mon *monitors) addHistory(h []metricsJSON) {
 	if mon.f.plot == "" {
 		return
 	}
-	val := func(p *float64) float64 {
-		if p == nil {
-			return math.NaN()
-		}
-		return *p
-	}
 	for _, m := range h {
-		mon.curve = append(mon.curve, viz.CurvePoint{Epoch: m.Epoch, TrainCE: m.TrainCE, ValCE: val(m.ValCE), TrainFE: m.TrainFE, ValFE: val(m.ValFE)})
+		mon.curve = append(mon.curve, viz.CurvePoint{Epoch: m.Epoch, TrainCE: m.TrainCE, ValCE: orNaN(m.ValCE), TrainFE: m.TrainFE, ValFE: orNaN(m.ValFE),
+			PLL: orNaN(m.PLL), LogLik: orNaN(m.LL)})
 	}
+}
+
+// orNaN is *p, or NaN for nil.
+func orNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
 }

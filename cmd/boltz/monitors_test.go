@@ -13,6 +13,7 @@ import (
 
 	"github.com/boltzgo/boltz/data"
 	"github.com/boltzgo/boltz/engine"
+	"github.com/boltzgo/boltz/viz"
 )
 
 // TestTrainMonitors checks --plot (a PNG that decodes), --pll on every epoch
@@ -34,6 +35,9 @@ func TestTrainMonitors(t *testing.T) {
 	fh.Close()
 	if err != nil || img.Bounds().Dx() < 200 {
 		t.Fatalf("plot: %v %v", err, img)
+	}
+	if img.Bounds().Dy() != 3*viz.PanelHeight {
+		t.Errorf("plot is %v: want the third panel of --pll and --logz-every", img.Bounds())
 	}
 	f, _ := os.Open(metrics)
 	defer f.Close()

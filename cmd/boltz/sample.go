@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"path/filepath"
 	"time"
 
 	"github.com/boltzgo/boltz/data"
@@ -104,6 +105,12 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	secs := time.Since(start).Seconds()
+	if g.caption {
+		gopt.Caption = []string{
+			fmt.Sprintf("samples of %s: %dx%d RBM, %s", filepath.Base(modelPath), m.Visible, m.Hidden, plural(chains, "chain")),
+			fmt.Sprintf("p(v=1|h) after %s from %s states, seed %d; black 0, white 1", plural(steps, "Gibbs step"), init, seed),
+		}
+	}
 	img, err := viz.Grid(v, chains, gopt)
 	if err != nil {
 		return err

@@ -117,7 +117,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.metrics, "metrics", "", "write the per-epoch metrics as JSON Lines to this file (- for standard output; with --resume the lines of the resumed epochs are appended)")
 	fs.IntVar(&f.monitor, "monitor-rows", 5000, "rows of training and validation data the epoch metrics use (0: all)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
-	fs.StringVar(&f.plot, "plot", "", "draw the learning curves (reconstruction cross-entropy and free energy, train and validation) to this PNG after every epoch")
+	fs.StringVar(&f.plot, "plot", "", "draw the learning curves (reconstruction cross-entropy and free energy, train and validation; with --pll or --logz-every a third panel of those) to this PNG after every epoch")
 	fs.BoolVar(&f.pll, "pll", false, "also monitor the pseudo-log-likelihood (scikit-learn's definition: one random unit flipped per row, times V; it scales with V) of the validation rows (training rows without validation)")
 	fs.IntVar(&f.logzEvery, "logz-every", 0, "every N epochs, estimate log Z with AIS and report the mean log-likelihood of the monitored validation rows (0: never)")
 	fs.IntVar(&f.aisRuns, "ais-runs", engine.DefaultAISRuns, "AIS runs of --logz-every")

@@ -358,11 +358,12 @@ func TestMonitorsHistory(t *testing.T) {
 	f := &trainFlags{plot: filepath.Join(dir, "c.png")}
 	mon := &monitors{f: f, m: m}
 	ce := 3.0
-	mon.addHistory([]metricsJSON{{Epoch: 1, TrainCE: 5, TrainFE: -1}, {Epoch: 2, TrainCE: 4, ValCE: &ce, TrainFE: -2}})
+	pll := -7.0
+	mon.addHistory([]metricsJSON{{Epoch: 1, TrainCE: 5, TrainFE: -1}, {Epoch: 2, TrainCE: 4, ValCE: &ce, TrainFE: -2, extraMetrics: extraMetrics{PLL: &pll}}})
 	if _, err := mon.epoch(engine.EpochMetrics{Epoch: 3, TrainCE: 3, TrainFE: -3}); err != nil {
 		t.Fatal(err)
 	}
-	if len(mon.curve) != 3 || mon.curve[0].Epoch != 1 || mon.curve[2].Epoch != 3 || mon.curve[1].ValCE != 3 || !math.IsNaN(mon.curve[0].ValCE) {
+	if len(mon.curve) != 3 || mon.curve[0].Epoch != 1 || mon.curve[2].Epoch != 3 || mon.curve[1].ValCE != 3 || !math.IsNaN(mon.curve[0].ValCE) || mon.curve[1].PLL != -7 {
 		t.Errorf("curve %+v, want epochs 1, 2 (from the metrics file) and 3", mon.curve)
 	}
 }
