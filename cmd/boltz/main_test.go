@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -310,5 +311,28 @@ func TestDefaultOutputsIgnored(t *testing.T) {
 				t.Errorf(".gitignore lacks /%s (%s's default output)", n, c)
 			}
 		}
+	}
+}
+
+// TestReadmeRealUse: the README keeps go run for the first try but shows a
+// build for real use, where the exit statuses hold, and says why.
+func TestReadmeRealUse(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(raw)
+	for _, w := range []string{"go run ./cmd/boltz train", "go build -o boltz ./cmd/boltz", "exit status 1", "./boltz version"} {
+		if !strings.Contains(s, w) {
+			t.Errorf("README.md does not show %q", w)
+		}
+	}
+	// The child-process test shows what a built binary does: status 2 survives.
+	cmd := exec.Command(os.Args[0], "train", "--hidden", "abc")
+	cmd.Env = append(os.Environ(), "BOLTZ_TEST_MAIN=1")
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitUsage {
+		t.Errorf("a built boltz with a bad flag: %v, want exit status 2", err)
 	}
 }

@@ -40,8 +40,10 @@ velocities, PCD chains, position, configuration, a fingerprint of the data)
 is written atomically to DIR/ckpt-<step>.safetensors every
 --checkpoint-every (N epochs, Nsteps, or a duration such as 10m) and at the
 end; DIR keeps the newest two. --resume DIR (or a checkpoint file) continues
-the run with the flags it started with (flags given must agree; --epochs may
-grow) and gives bit for bit the model of an uninterrupted run.
+the run with the flags it started with (flags that shape the run must agree
+when given; --epochs may grow; --out, --metrics, --plot, --checkpoint and the
+monitors come from the checkpoint unless given) and gives bit for bit the
+model of an uninterrupted run.
 
 SIGINT or SIGTERM finishes the current minibatch, writes a checkpoint (to
 --checkpoint DIR, else next to --out) and the model, says where, and exits
