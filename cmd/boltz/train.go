@@ -350,7 +350,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		V, f.hidden, train.name, train.src.Rows(), how, nval, eng.Kernel().Name(), plural(eng.Workers(), "worker"), map[bool]string{true: "P"}[f.pcd], f.k)
 	if ck != nil {
 		fmt.Fprintf(stderr, "resuming from %s: epoch %d, minibatch %d, step %d; writing the model to %s%s\n", ckFrom, ck.Epoch+1, ck.Batch, ck.Step, f.out,
-			map[bool]string{true: ", the metrics to " + f.metrics}[f.metrics != ""])
+			map[bool]string{true: ", the metrics to " + outName(f.metrics)}[f.metrics != ""])
 	}
 
 	// The checkpoint metadata: what --resume needs to check and rebuild.
