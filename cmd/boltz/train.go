@@ -267,12 +267,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if same, row, err := constantRows(train.src); err != nil {
 		return err
-	} else if same {
-		what := "the same row"
-		if !slices.ContainsFunc(row, func(x float32) bool { return x != 0 }) {
-			what = "all zeros"
-		} else if !slices.ContainsFunc(row, func(x float32) bool { return x != 1 }) {
-			what = "all ones"
+	} else if what := constantKind(row); same && (what != "" || train.src.Rows() > 1) {
+		// One row is the same as itself: refused only when it is all zeros
+		// or all ones.
+		if what == "" {
+			what = "the same row"
 		}
 		why := ""
 		if train.note != "" {
@@ -661,6 +660,19 @@ func noteData(stderr io.Writer, s *data.Set) {
 	if s != nil && s.Note != "" {
 		fmt.Fprintf(stderr, "note: %s\n", s.Note)
 	}
+}
+
+// constantKind is "all zeros" or "all ones" for such a row, else "".
+func constantKind(row []float32) string {
+	switch {
+	case row == nil:
+		return ""
+	case !slices.ContainsFunc(row, func(x float32) bool { return x != 0 }):
+		return "all zeros"
+	case !slices.ContainsFunc(row, func(x float32) bool { return x != 1 }):
+		return "all ones"
+	}
+	return ""
 }
 
 // constantRows reports whether every row of src is the same (all zeros, for

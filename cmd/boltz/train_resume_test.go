@@ -412,4 +412,14 @@ func TestTrainCSVPixelRule(t *testing.T) {
 	if code, _, stderr := runCmd(t, "train", "--data", lp, "--label-column", "--hidden", "4", "--epochs", "1", "--batch", "10", "--quiet", "--out", out); code != 0 {
 		t.Errorf("--label-column: exit %d: %s", code, stderr)
 	}
+	// Identical rows that are not all zeros or ones are refused too, but a
+	// single row is not.
+	same := filepath.Join(dir, "same.csv")
+	os.WriteFile(same, []byte(strings.Repeat("0,1,1,0\n", 6)), 0o644)
+	if code, _, stderr := runCmd(t, "train", "--data", same, "--hidden", "2", "--epochs", "1", "--batch", "2", "--val-frac", "0", "--quiet", "--out", out); code != exitUsage || !strings.Contains(stderr, "the same row") {
+		t.Errorf("identical rows: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, "train", "--data", same, "--limit", "1", "--hidden", "2", "--epochs", "1", "--batch", "1", "--val-frac", "0", "--quiet", "--out", out); code != 0 {
+		t.Errorf("one row: exit %d, stderr %q", code, stderr)
+	}
 }
