@@ -17,7 +17,11 @@ import (
 // must be numeric and as wide as the first. Blank lines and lines starting
 // with '#' are ignored. If the largest value exceeds 1 and every value is an
 // integer in [0,255] (MNIST CSV pixels), values are divided by 255; otherwise
-// they must already lie in [0,1]. With opt.LabelColumn the last column is an
+// they must already lie in [0,1]. That rule never turns on silently: the
+// Set's Note says which value (line, column) switched it on, and 0/1 data
+// with a few integers above 1 (more ones than values above 1: a stray value,
+// or a label column read as a feature) is an error naming the first of them
+// and, when they all lie in the last column, suggesting LabelColumn. With opt.LabelColumn the last column is an
 // integer label. With opt.Limit reading stops after that many rows.
 func ReadCSV(path string, opt Options) (*Set, error) {
 	f, err := os.Open(path)
@@ -37,8 +41,12 @@ func ReadCSV(path string, opt Options) (*Set, error) {
 		width     = -1 // fields per row, -1 until the first data row
 		rows      int
 		maxV      float64
-		nonInt    = -1 // index of the first non-integer value in data
-		overOne   = -1 // index of the first value > 1
+		nonInt    = -1   // index of the first non-integer value in data
+		overOne   = -1   // index of the first value > 1
+		overLine  int    // its line
+		nOver     int    // values > 1
+		nOnes     int    // values == 1
+		lastOnly  = true // every value > 1 is in the last column
 		first     = true
 		headerRow bool
 	)
@@ -114,8 +122,15 @@ func ReadCSV(path string, opt Options) (*Set, error) {
 			if x > maxV {
 				maxV = x
 			}
-			if x > 1 && overOne < 0 {
-				overOne = len(data)
+			switch {
+			case x == 1:
+				nOnes++
+			case x > 1:
+				nOver++
+				lastOnly = lastOnly && j == len(feat)-1
+				if overOne < 0 {
+					overOne, overLine = len(data), line
+				}
 			}
 			if x != math.Trunc(x) && nonInt < 0 {
 				nonInt = len(data)
@@ -136,9 +151,23 @@ func ReadCSV(path string, opt Options) (*Set, error) {
 			return nil, fmt.Errorf("%s: %w: values mix [0,1] fractions (row %d, column %d: %v) with values above 1 (row %d, column %d: %v); want all in [0,1] or all integer pixels in [0,255]",
 				path, ErrFormat, nonInt/cols, nonInt%cols+1, data[nonInt], overOne/cols, overOne%cols+1, data[overOne])
 		}
+		first := fmt.Sprintf("line %d, column %d: %v", overLine, overOne%cols+1, data[overOne])
+		if nOnes > nOver {
+			hint := "want all values in [0,1], or all integer pixels in [0,255]"
+			if lastOnly && cols > 1 {
+				hint = fmt.Sprintf("all of them are in the last column (%d): if it is a label, read it as one (--label-column); otherwise %s", cols, hint)
+			}
+			return nil, fmt.Errorf("%s: %w: 0/1 values with %d integers above 1 (the first at %s), not 0..255 pixels: %s",
+				path, ErrFormat, nOver, first, hint)
+		}
 		for i, x := range data {
 			data[i] = u8Scale[int(x)]
 		}
+		s, err := finish(path, Matrix{Rows: rows, Cols: cols, Data: data}, labels, opt)
+		if s != nil {
+			s.Note = fmt.Sprintf("%s: integer values up to %v (the first above 1 at %s): read as 0..255 pixels and divided by 255", path, maxV, first)
+		}
+		return s, err
 	}
 	return finish(path, Matrix{Rows: rows, Cols: cols, Data: data}, labels, opt)
 }

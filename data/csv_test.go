@@ -2,6 +2,7 @@ package data
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -69,5 +70,37 @@ func TestReadCSVRejects(t *testing.T) {
 	}
 	if _, err := ReadCSV("/nonexistent/x.csv", noBin); !os.IsNotExist(err) {
 		t.Fatalf("missing file: %v", err)
+	}
+}
+
+// TestReadCSVPixelRule: the 0..255 rule names the value that switched it
+// on, and 0/1 data with a few larger integers (a stray 2, or a label column
+// read as a feature) is refused, naming the first of them.
+func TestReadCSVPixelRule(t *testing.T) {
+	p := writeTemp(t, "px.csv", []byte("h1,h2,h3\n0,0,51\n102,0,255\n"))
+	s, err := ReadCSV(p, noBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s.Note, "line 2, column 3: 51") || !strings.Contains(s.Note, "0..255") {
+		t.Errorf("note %q does not say which value switched the 0..255 rule on", s.Note)
+	}
+	if s, _ := ReadCSV(writeTemp(t, "01.csv", []byte("0,1\n1,1\n")), noBin); s.Note != "" {
+		t.Errorf("0/1 data have the note %q", s.Note)
+	}
+	for _, c := range []struct{ name, text, substr string }{
+		{"label", "0,1,0,3\n1,0,1,2\n1,1,0,0\n0,0,1,1\n", "the first at line 1, column 4: 3), not 0..255 pixels: all of them are in the last column (4): if it is a label"},
+		{"stray", "0,1,0\n1,2,0\n1,1,1\n", "the first at line 2, column 2: 2"},
+	} {
+		_, err := ReadCSV(writeTemp(t, c.name+".csv", []byte(c.text)), noBin)
+		wantFormatErr(t, err, "", c.substr)
+		if c.name == "stray" && err != nil && strings.Contains(err.Error(), "label") {
+			t.Errorf("stray: %v suggests a label column", err)
+		}
+	}
+	// With LabelColumn the same file reads as 0/1 features.
+	s, err = ReadCSV(writeTemp(t, "label2.csv", []byte("0,1,0,3\n1,0,1,2\n")), Options{Binarize: None, LabelColumn: true})
+	if err != nil || s.X.Cols != 3 || s.Note != "" {
+		t.Errorf("with LabelColumn: %v, %+v", err, s)
 	}
 }

@@ -38,6 +38,10 @@ type Set struct {
 	Name   string  // "mnist", "mnist-test" or the file's path
 	X      Matrix  // one sample a row
 	Labels []int32 // nil, or one label a row
+	// Note, when not empty, says how the values were read where the file
+	// did not say so itself (a CSV file read as 0..255 pixels), for the
+	// user to see.
+	Note string
 }
 
 // Binarize says how grey levels in [0,1] are turned into visible-unit values.
@@ -186,7 +190,7 @@ func (s *Set) Split(valFrac float64) (train, val *Set) {
 // rows returns rows [lo,hi) of s, sharing storage.
 func (s *Set) rows(name string, lo, hi int) *Set {
 	c := s.X.Cols
-	out := &Set{Name: name, X: Matrix{Rows: hi - lo, Cols: c, Data: s.X.Data[lo*c : hi*c : hi*c]}}
+	out := &Set{Name: name, X: Matrix{Rows: hi - lo, Cols: c, Data: s.X.Data[lo*c : hi*c : hi*c]}, Note: s.Note}
 	if s.Labels != nil {
 		out.Labels = s.Labels[lo:hi:hi]
 	}

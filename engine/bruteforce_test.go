@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -172,8 +173,8 @@ func TestConditionalsByEnumeration(t *testing.T) {
 				t.Errorf("%s V=%d H=%d: LogZExact = %v, enumeration %v", k.Name(), V, H, lz, b.logZ)
 			}
 			// Both enumeration directions agree.
-			lh, _ := m.logZEnum(true, 24)
-			lv, _ := m.logZEnum(false, 24)
+			lh, _ := m.logZEnum(context.Background(), true, 24)
+			lv, _ := m.logZEnum(context.Background(), false, 24)
 			if !relClose(lh, lv, 1e-5) {
 				t.Errorf("log Z over hidden %v != over visible %v", lh, lv)
 			}

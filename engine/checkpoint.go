@@ -41,7 +41,7 @@ const (
 // ErrCheckpoint reports a checkpoint file that is not a valid boltz
 // checkpoint; ErrNoCheckpoint a directory without a usable one.
 var (
-	ErrCheckpoint   = errors.New("engine: bad checkpoint")
+	ErrCheckpoint   = errors.New("engine: not a valid boltz checkpoint")
 	ErrNoCheckpoint = errors.New("engine: no checkpoint")
 )
 
@@ -191,13 +191,13 @@ func (t *Trainer) SaveCheckpoint(path string, meta map[string]string) error {
 // ReadCheckpoint reads a checkpoint written by WriteCheckpoint from r (size
 // bytes). Every problem (a bad header, missing, extra or misshapen tensors,
 // a checksum mismatch, NaN, an impossible configuration or position, sizes
-// over the limits) is a one-line error wrapping ErrCheckpoint or
-// safetensors.ErrFormat, never a panic; nothing is allocated before the
+// over the limits) is a one-line error wrapping ErrCheckpoint (and also
+// safetensors.ErrFormat for a file that is not safetensors), never a panic; nothing is allocated before the
 // sizes were checked against size.
 func ReadCheckpoint(r io.ReaderAt, size int64) (*Checkpoint, error) {
 	f, err := safetensors.Read(r, size, safetensors.Limits{MaxHeader: maxCheckpointHeader, MaxTotal: maxCheckpointBytes})
 	if err != nil {
-		return nil, err
+		return nil, notSafetensors(ErrCheckpoint, err)
 	}
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrCheckpoint}, a...)...)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"math"
 )
@@ -18,17 +19,24 @@ const MaxExactBits = 24
 // and symmetrically for the visible layer with F(v). maxBits caps the
 // enumerated layer (≤ 0: MaxExactBits); a larger model is an error.
 func (m *RBM) LogZExact(maxBits int) (float64, error) {
+	return m.LogZExactContext(context.Background(), maxBits)
+}
+
+// LogZExactContext is LogZExact that checks ctx between blocks of 4096
+// configurations and returns ctx's error when it is cancelled (2^24 of them
+// take a while).
+func (m *RBM) LogZExactContext(ctx context.Context, maxBits int) (float64, error) {
 	if maxBits <= 0 {
 		maxBits = MaxExactBits
 	}
 	if m.Hidden <= m.Visible {
-		return m.logZEnum(true, maxBits)
+		return m.logZEnum(ctx, true, maxBits)
 	}
-	return m.logZEnum(false, maxBits)
+	return m.logZEnum(ctx, false, maxBits)
 }
 
 // logZEnum enumerates the hidden (overHidden) or the visible layer.
-func (m *RBM) logZEnum(overHidden bool, maxBits int) (float64, error) {
+func (m *RBM) logZEnum(ctx context.Context, overHidden bool, maxBits int) (float64, error) {
 	n, other := m.Visible, m.Hidden
 	if overHidden {
 		n, other = m.Hidden, m.Visible
@@ -54,6 +62,9 @@ func (m *RBM) logZEnum(overHidden bool, maxBits int) (float64, error) {
 	}
 	lse := newLogSumExp()
 	for base := uint64(0); base < total; base += block {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
 		rows := int(min(block, total-base))
 		for r := 0; r < rows; r++ {
 			bitsToRow(cfg[r*n:(r+1)*n], base+uint64(r))

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sync"
@@ -37,7 +38,8 @@ type RBM struct {
 }
 
 // NewRBM returns a model with W ~ N(0, sigma²) drawn from the seed's
-// counter-based stream, and zero biases. sigma ≤ 0 selects the default 0.01.
+// counter-based stream, and zero biases. sigma 0 selects the default 0.01;
+// a negative, NaN or infinite sigma is an error wrapping ErrConfig.
 func NewRBM(visible, hidden int, sigma float64, seed uint64) (*RBM, error) {
 	if visible <= 0 || hidden <= 0 {
 		return nil, fmt.Errorf("%w: %d visible and %d hidden units", ErrConfig, visible, hidden)
@@ -45,7 +47,10 @@ func NewRBM(visible, hidden int, sigma float64, seed uint64) (*RBM, error) {
 	if int64(visible)*int64(hidden) > 1<<31 {
 		return nil, fmt.Errorf("%w: %d×%d weights is too many", ErrConfig, hidden, visible)
 	}
-	if sigma <= 0 || math.IsNaN(sigma) || math.IsInf(sigma, 0) {
+	if sigma < 0 || math.IsNaN(sigma) || math.IsInf(sigma, 0) {
+		return nil, fmt.Errorf("%w: initial weight σ %v: want a finite value ≥ 0 (0: the default 0.01)", ErrConfig, sigma)
+	}
+	if sigma == 0 {
 		sigma = 0.01
 	}
 	m := &RBM{Visible: visible, Hidden: hidden,
@@ -229,6 +234,31 @@ func (m *RBM) Transform(v []float32) ([]float32, error) {
 	return dst, m.HiddenProbs(dst, v)
 }
 
+// TransformContext is Transform that checks ctx between blocks of rows and
+// returns ctx's error when it is cancelled. Like Transform it sees the
+// parameters between two training steps.
+func (m *RBM) TransformContext(ctx context.Context, v []float32) ([]float32, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	rows, e, err := m.prepare(v, m.Visible, true)
+	if err != nil {
+		return nil, err
+	}
+	dst := make([]float32, rows*m.Hidden)
+	for r0 := 0; r0 < rows; r0 += ctxBlock {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r1 := min(r0+ctxBlock, rows)
+		m.project(e, false, mat(dst[r0*m.Hidden:r1*m.Hidden], r1-r0, m.Hidden), mat(v[r0*m.Visible:r1*m.Visible], r1-r0, m.Visible), Sigmoid, nil)
+	}
+	return dst, nil
+}
+
+// ctxBlock is the number of rows the ...Context methods process between two
+// checks of their context.
+const ctxBlock = 4096
+
 // SampleHidden draws h ~ p(h|v) for the rows of v into dst (R×H), with the
 // random numbers of (seed, step) so that a call is reproducible.
 func (m *RBM) SampleHidden(dst, v []float32, seed, step uint64) error {
@@ -301,6 +331,12 @@ func (m *RBM) Gibbs(v []float32, steps int, seed uint64, meanField bool) error {
 // FreeEnergy sets dst[r] = F(v_r) = −bᵀv − Σ_i softplus(c_i + W_i·v) for the R
 // rows of v, computed in float64 from the kernel's pre-activations.
 func (m *RBM) FreeEnergy(dst, v []float32) error {
+	return m.FreeEnergyContext(context.Background(), dst, v)
+}
+
+// FreeEnergyContext is FreeEnergy that checks ctx between blocks of rows and
+// returns ctx's error when it is cancelled.
+func (m *RBM) FreeEnergyContext(ctx context.Context, dst, v []float32) error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	rows, e, err := m.prepare(v, m.Visible, true)
@@ -310,7 +346,7 @@ func (m *RBM) FreeEnergy(dst, v []float32) error {
 	if len(dst) != rows {
 		return fmt.Errorf("%w: dst has %d values for %d rows", ErrShape, len(dst), rows)
 	}
-	return m.eachChunk(rows, func(r0, r1 int, a, _ []float32) {
+	return m.eachChunk(ctx, rows, func(r0, r1 int, a, _ []float32) {
 		n := r1 - r0
 		x := mat(v[r0*m.Visible:r1*m.Visible], n, m.Visible)
 		pre := mat(a[:n*m.Hidden], n, m.Hidden)
@@ -352,7 +388,7 @@ func (m *RBM) ReconstructionCrossEntropy(dst, v []float32) error {
 	if len(dst) != rows {
 		return fmt.Errorf("%w: dst has %d values for %d rows", ErrShape, len(dst), rows)
 	}
-	return m.eachChunk(rows, func(r0, r1 int, hb, vb []float32) {
+	return m.eachChunk(context.Background(), rows, func(r0, r1 int, hb, vb []float32) {
 		n := r1 - r0
 		x := mat(v[r0*m.Visible:r1*m.Visible], n, m.Visible)
 		h := mat(hb[:n*m.Hidden], n, m.Hidden)
@@ -378,12 +414,16 @@ func crossEntropyRow(v, a []float32) float64 {
 const evalChunk = 256
 
 // eachChunk calls f on row blocks of at most evalChunk rows with scratch
-// buffers for hidden and visible activations.
-func (m *RBM) eachChunk(rows int, f func(r0, r1 int, hbuf, vbuf []float32)) error {
+// buffers for hidden and visible activations, and returns ctx's error when
+// ctx is cancelled before a block.
+func (m *RBM) eachChunk(ctx context.Context, rows int, f func(r0, r1 int, hbuf, vbuf []float32)) error {
 	n := min(rows, evalChunk)
 	hbuf := make([]float32, n*m.Hidden)
 	vbuf := make([]float32, n*m.Visible)
 	for r0 := 0; r0 < rows; r0 += evalChunk {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		f(r0, min(r0+evalChunk, rows), hbuf, vbuf)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/boltzgo/boltz/internal/atomicfile"
 	"github.com/boltzgo/boltz/safetensors"
@@ -26,7 +27,26 @@ const (
 )
 
 // ErrModelFile reports a model file that is not a valid boltz model.
-var ErrModelFile = errors.New("engine: bad model file")
+var ErrModelFile = errors.New("engine: not a valid boltz model file")
+
+// notSafetensors wraps a safetensors.ErrFormat error err of a file that
+// should be a model (what) so that it wraps both sentinel and cause and
+// reads "sentinel: not in the safetensors format (header length …)".
+func notSafetensors(sentinel, err error) error {
+	if !errors.Is(err, safetensors.ErrFormat) {
+		return err
+	}
+	return fmt.Errorf("%w: not in the safetensors format (%w)", sentinel, formatCause{err})
+}
+
+// formatCause is a safetensors format error without its "safetensors: bad
+// format: " prefix, still wrapping it.
+type formatCause struct{ err error }
+
+func (f formatCause) Error() string {
+	return strings.TrimPrefix(f.err.Error(), safetensors.ErrFormat.Error()+": ")
+}
+func (f formatCause) Unwrap() error { return f.err }
 
 // maxModelBytes caps the tensor bytes a model file may claim (4 GiB).
 const maxModelBytes = 4 << 30
@@ -88,11 +108,12 @@ func (m *RBM) checksum() string {
 
 // Load reads a model written by Save from r (size bytes). It returns the
 // model (on the default engine) and the file's metadata. Every problem is an
-// error wrapping ErrModelFile or safetensors.ErrFormat, never a panic.
+// error wrapping ErrModelFile, never a panic; a file that is not safetensors
+// at all (a text file, say) wraps safetensors.ErrFormat too.
 func Load(r io.ReaderAt, size int64) (*RBM, map[string]string, error) {
 	f, err := safetensors.Read(r, size, safetensors.Limits{MaxHeader: 1 << 20, MaxTotal: maxModelBytes})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, notSafetensors(ErrModelFile, err)
 	}
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrModelFile}, a...)...)

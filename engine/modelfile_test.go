@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/boltzgo/boltz/safetensors"
 )
 
 func TestModelFileRoundTrip(t *testing.T) {
@@ -118,5 +120,22 @@ func TestSaveFileKeepsOldOnError(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("temporary files left: %v", ents)
+	}
+}
+
+// TestLoadFileNotAModel: a text file passed as a model is "not a valid boltz
+// model file", wrapping ErrModelFile (and safetensors.ErrFormat, the cause).
+func TestLoadFileNotAModel(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(p, []byte("hello, this is text\n"), 0o644)
+	_, _, err := LoadFile(p)
+	if !errors.Is(err, ErrModelFile) || !errors.Is(err, safetensors.ErrFormat) {
+		t.Fatalf("LoadFile(text) = %v; want an error wrapping ErrModelFile and safetensors.ErrFormat", err)
+	}
+	if !strings.Contains(err.Error(), "not a valid boltz model file: not in the safetensors format (header length") {
+		t.Errorf("message %q", err)
+	}
+	if _, err := ReadCheckpointFile(p); !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), "not a valid boltz checkpoint") {
+		t.Errorf("ReadCheckpointFile(text) = %v; want an error wrapping ErrCheckpoint", err)
 	}
 }

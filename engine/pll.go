@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/boltzgo/boltz/rng"
@@ -33,7 +34,7 @@ func (m *RBM) PseudoLogLikelihood(dst, v []float32, seed uint64) error {
 	}
 	st := rng.NewStream(seed, 0, phasePLL)
 	V, H := m.Visible, m.Hidden
-	return m.eachChunk(rows, func(r0, r1 int, a, _ []float32) {
+	return m.eachChunk(context.Background(), rows, func(r0, r1 int, a, _ []float32) {
 		n := r1 - r0
 		x := mat(v[r0*V:r1*V], n, V)
 		pre := mat(a[:n*H], n, H)

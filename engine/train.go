@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -215,6 +216,21 @@ func (t *Trainer) Config() Config { return t.cfg }
 // start that epoch from its first minibatch.
 func (t *Trainer) SetEpoch(e int) { t.epoch, t.batch = e, 0 }
 
+// SetEpochs sets the number of epochs Fit trains to (Config().Epochs), so
+// that a trainer that has finished can train on: raise it, then call Fit
+// again. It may not go below the epochs already begun.
+func (t *Trainer) SetEpochs(n int) error {
+	begun := t.epoch
+	if t.batch > 0 {
+		begun++
+	}
+	if n < max(begun, 1) {
+		return fmt.Errorf("%w: %d epochs: the trainer has begun %d", ErrConfig, n, begun)
+	}
+	t.cfg.Epochs = n
+	return nil
+}
+
 func (t *Trainer) momentum() float32 {
 	if t.epoch < t.cfg.MomentumEpochs {
 		return float32(t.cfg.InitialMomentum)
@@ -225,7 +241,9 @@ func (t *Trainer) momentum() float32 {
 // EpochMetrics are the monitoring figures of one epoch. Cross-entropies are
 // per row, in nats (see RBM.ReconstructionCrossEntropy); free energies are
 // means of F(v) over the rows. Validation fields are NaN without validation
-// data.
+// data. As JSON (MarshalJSON) they are the keys of the tags, with
+// free_energy_gap (val_free_energy − train_free_energy) added and null for
+// the values missing without validation data.
 type EpochMetrics struct {
 	Epoch         int     `json:"epoch"` // 1-based
 	Steps         uint64  `json:"steps"`
@@ -237,6 +255,58 @@ type EpochMetrics struct {
 	TrainRows     int     `json:"train_rows"` // rows the train metrics used
 	ValRows       int     `json:"val_rows"`   // rows the validation metrics used
 	SamplesPerSec float64 `json:"samples_per_second"`
+}
+
+// MarshalJSON writes the metrics with null for the NaN validation values
+// (encoding/json refuses NaN) and the free_energy_gap.
+func (e EpochMetrics) MarshalJSON() ([]byte, error) {
+	val := func(x float64) *float64 {
+		if e.ValRows == 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+		return &x
+	}
+	return json.Marshal(struct {
+		Epoch         int      `json:"epoch"`
+		Steps         uint64   `json:"steps"`
+		TrainCE       float64  `json:"train_recon_cross_entropy"`
+		ValCE         *float64 `json:"val_recon_cross_entropy"`
+		TrainFE       float64  `json:"train_free_energy"`
+		ValFE         *float64 `json:"val_free_energy"`
+		FEGap         *float64 `json:"free_energy_gap"`
+		Seconds       float64  `json:"seconds"`
+		TrainRows     int      `json:"train_rows"`
+		ValRows       int      `json:"val_rows"`
+		SamplesPerSec float64  `json:"samples_per_second"`
+	}{e.Epoch, e.Steps, e.TrainCE, val(e.ValCE), e.TrainFE, val(e.ValFE), val(e.ValFE - e.TrainFE), e.Seconds, e.TrainRows, e.ValRows, e.SamplesPerSec})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes; null values are NaN.
+func (e *EpochMetrics) UnmarshalJSON(b []byte) error {
+	var j struct {
+		Epoch         int      `json:"epoch"`
+		Steps         uint64   `json:"steps"`
+		TrainCE       float64  `json:"train_recon_cross_entropy"`
+		ValCE         *float64 `json:"val_recon_cross_entropy"`
+		TrainFE       float64  `json:"train_free_energy"`
+		ValFE         *float64 `json:"val_free_energy"`
+		Seconds       float64  `json:"seconds"`
+		TrainRows     int      `json:"train_rows"`
+		ValRows       int      `json:"val_rows"`
+		SamplesPerSec float64  `json:"samples_per_second"`
+	}
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	nan := func(p *float64) float64 {
+		if p == nil {
+			return math.NaN()
+		}
+		return *p
+	}
+	*e = EpochMetrics{Epoch: j.Epoch, Steps: j.Steps, TrainCE: j.TrainCE, ValCE: nan(j.ValCE), TrainFE: j.TrainFE, ValFE: nan(j.ValFE),
+		Seconds: j.Seconds, TrainRows: j.TrainRows, ValRows: j.ValRows, SamplesPerSec: j.SamplesPerSec}
+	return nil
 }
 
 // RowSource is data that Fit reads one row at a time: a slice in memory
@@ -352,7 +422,9 @@ func (t *Trainer) Fit(ctx context.Context, data []float32, opt FitOptions) error
 // the data are visited by row index, one minibatch at a time, and a source
 // larger than memory is never held whole.
 //
-// Fit continues from the trainer's position (Epoch, Batch): a fresh trainer
+// Fit continues from the trainer's position (Epoch, Batch) to Config().Epochs;
+// on a trainer that has trained them all it is an error wrapping ErrConfig
+// (SetEpochs raises the count). A fresh trainer
 // starts at (0, 0); after a cancelled Fit, or on a trainer restored from a
 // checkpoint, it resumes with the next minibatch of the interrupted epoch
 // and produces bit for bit the model an uninterrupted run gives.
@@ -367,6 +439,9 @@ func (t *Trainer) Fit(ctx context.Context, data []float32, opt FitOptions) error
 // RBM); each step holds the model's write lock.
 func (t *Trainer) FitRows(ctx context.Context, src RowSource, opt FitOptions) error {
 	m, cfg := t.m, t.cfg
+	if t.epoch >= cfg.Epochs {
+		return fmt.Errorf("%w: the trainer has trained all its %d epochs; SetEpochs raises the count", ErrConfig, cfg.Epochs)
+	}
 	V := m.Visible
 	train, err := checkRows(src, V)
 	if err != nil {

@@ -11,6 +11,9 @@ import (
 	"strings"
 
 	"github.com/boltzgo/boltz/internal/atomicfile"
+	"golang.org/x/image/font"
+	"golang.org/x/image/font/basicfont"
+	"golang.org/x/image/math/fixed"
 )
 
 // TileShape returns the rows and columns of the image one data row of
@@ -51,7 +54,8 @@ func TileShape(spec string, visible int) (rows, cols int, err error) {
 type GridOptions struct {
 	// TileRows and TileCols are the shape of one image (see TileShape).
 	TileRows, TileCols int
-	// Columns is the number of tiles in a grid row (0: ⌈√n⌉).
+	// Columns is the number of tiles in a grid row (0: ⌈√(n·TileRows/TileCols)⌉,
+	// which makes the grid about square: ⌈√n⌉ for square tiles).
 	Columns int
 	// Pad is the width in pixels of the separators between tiles and of
 	// the border around the grid.
@@ -65,12 +69,36 @@ type GridOptions struct {
 	// Background is the grey level of the separators and of the unused
 	// cells of the last grid row.
 	Background uint8
+	// Caption lines are written in black on white above the grid (the
+	// image widens to fit them); none: no caption.
+	Caption []string
+}
+
+// Caption layout: a 7×13-pixel font, lines 15 pixels apart, 4 pixels of
+// margin.
+const (
+	captionLine   = 15
+	captionMargin = 4
+)
+
+func (o GridOptions) captionSize() (w, h int) {
+	if len(o.Caption) == 0 {
+		return 0, 0
+	}
+	for _, l := range o.Caption {
+		w = max(w, font.MeasureString(basicfont.Face7x13, l).Ceil())
+	}
+	return w + 2*captionMargin, len(o.Caption)*captionLine + 2*captionMargin
 }
 
 func (o GridOptions) layout(n int) (cols, rows, scale int) {
 	cols = o.Columns
 	if cols <= 0 {
-		cols = int(math.Ceil(math.Sqrt(float64(n))))
+		aspect := 1.0
+		if o.TileRows > 0 && o.TileCols > 0 {
+			aspect = float64(o.TileRows) / float64(o.TileCols)
+		}
+		cols = int(math.Ceil(math.Sqrt(float64(n) * aspect)))
 	}
 	cols = max(1, min(cols, n))
 	rows = (n + cols - 1) / cols
@@ -78,12 +106,23 @@ func (o GridOptions) layout(n int) (cols, rows, scale int) {
 	return
 }
 
+// MaxGridPixels is the largest image Grid draws (256 megapixels).
+const MaxGridPixels = 1 << 28
+
 // GridSize returns the width and height in pixels of the grid of n tiles:
-// width = cols·TileCols·Scale + (cols+1)·Pad, and likewise the height.
+// width = cols·TileCols·Scale + (cols+1)·Pad, and likewise the height, plus
+// the caption above it (which may widen it).
 func GridSize(n int, opt GridOptions) (width, height int) {
-	cols, rows, scale := opt.layout(n)
-	pad := max(opt.Pad, 0)
-	return cols*opt.TileCols*scale + (cols+1)*pad, rows*opt.TileRows*scale + (rows+1)*pad
+	w, h, _ := opt.size(n)
+	return w, h
+}
+
+// size is GridSize and the height of the caption strip.
+func (o GridOptions) size(n int) (width, height, capH int) {
+	cols, rows, scale := o.layout(n)
+	pad := max(o.Pad, 0)
+	capW, capH := o.captionSize()
+	return max(cols*o.TileCols*scale+(cols+1)*pad, capW), rows*o.TileRows*scale + (rows+1)*pad + capH, capH
 }
 
 // Grid draws n tiles, tile t being values[t·R·C : (t+1)·R·C] in row-major
@@ -96,8 +135,8 @@ func Grid(values []float32, n int, opt GridOptions) (*image.Gray, error) {
 	if n < 1 || len(values) < n*R*C {
 		return nil, fmt.Errorf("viz: %d tiles of %dx%d need %d values, have %d", n, R, C, n*R*C, len(values))
 	}
-	w, h := GridSize(n, opt)
-	if int64(w)*int64(h) > 1<<28 {
+	w, h, capH := opt.size(n)
+	if int64(w)*int64(h) > MaxGridPixels {
 		return nil, fmt.Errorf("viz: a %d×%d image is too large", w, h)
 	}
 	cols, _, scale := opt.layout(n)
@@ -106,18 +145,29 @@ func Grid(values []float32, n int, opt GridOptions) (*image.Gray, error) {
 	for i := range img.Pix {
 		img.Pix[i] = opt.Background
 	}
+	if capH > 0 {
+		for i := range img.Pix[:capH*img.Stride] {
+			img.Pix[i] = 255
+		}
+		d := font.Drawer{Dst: img, Src: image.Black, Face: basicfont.Face7x13}
+		for i, l := range opt.Caption {
+			d.Dot = fixed.P(captionMargin, captionMargin+i*captionLine+basicfont.Face7x13.Ascent)
+			d.DrawString(l)
+		}
+	}
 	for t := 0; t < n; t++ {
 		tile := values[t*R*C : (t+1)*R*C]
 		lo, span := float32(0), float32(1)
 		if opt.Rescale {
-			lo, hi := tile[0], tile[0]
+			hi := tile[0]
+			lo = tile[0]
 			for _, x := range tile {
 				lo, hi = min(lo, x), max(hi, x)
 			}
 			span = hi - lo
 		}
 		x0 := pad + (t%cols)*(C*scale+pad)
-		y0 := pad + (t/cols)*(R*scale+pad)
+		y0 := capH + pad + (t/cols)*(R*scale+pad)
 		for r := 0; r < R; r++ {
 			for c := 0; c < C; c++ {
 				x := tile[r*C+c]

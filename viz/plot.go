@@ -5,6 +5,8 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/boltzgo/boltz/internal/atomicfile"
 	"gonum.org/v1/plot"
@@ -15,13 +17,17 @@ import (
 )
 
 // CurvePoint holds one epoch's monitoring values; NaN marks a missing value
-// (no validation data).
+// (no validation data, a monitor not run that epoch). The zero value of PLL
+// and LogLik counts as missing too, so that a literal without them draws
+// two panels.
 type CurvePoint struct {
 	Epoch   int
 	TrainCE float64 // reconstruction cross-entropy of the training subset, nats per row
 	ValCE   float64 // the same on the validation data
 	TrainFE float64 // mean free energy of the training subset
 	ValFE   float64 // mean free energy of the validation data
+	PLL     float64 // mean pseudo-log-likelihood of the monitored rows (boltz train --pll)
+	LogLik  float64 // mean AIS log-likelihood of the monitored rows (boltz train --logz-every)
 }
 
 // Series is one named line of a plot.
@@ -46,7 +52,8 @@ const (
 // over the epochs: the reconstruction cross-entropy of the training subset
 // and of the validation data, and their mean free energies, each with axes,
 // grid and legend. Validation lines are left out when all their values are
-// NaN. title may be empty.
+// NaN. When some point has a PLL or LogLik a third panel shows them
+// (PlotWidth × 3·PanelHeight). title may be empty.
 func PlotCurves(path, title string, pts []CurvePoint) error {
 	if len(pts) == 0 {
 		return fmt.Errorf("viz: no epochs to plot")
@@ -72,7 +79,7 @@ func PlotCurves(path, title string, pts []CurvePoint) error {
 	if title != "" {
 		ceTitle = title + ": " + ceTitle
 	}
-	p1, err := newPlot(ceTitle, "epoch", "nats per image", ce)
+	p1, err := newPlot(ceTitle, "epoch", "nats per row", ce)
 	if err != nil {
 		return err
 	}
@@ -80,7 +87,24 @@ func PlotCurves(path, title string, pts []CurvePoint) error {
 	if err != nil {
 		return err
 	}
-	return writePlots(path, PlotWidth, 2*PanelHeight, p1, p2)
+	missing := func(x float64) float64 {
+		if x == 0 {
+			return math.NaN()
+		}
+		return x
+	}
+	ll := []Series{
+		named(get(func(p CurvePoint) float64 { return missing(p.PLL) }), "pseudo-log-likelihood"),
+		named(get(func(p CurvePoint) float64 { return missing(p.LogLik) }), "log-likelihood (AIS)"),
+	}
+	if !anyFinite(ll) {
+		return writePlots(path, PlotWidth, 2*PanelHeight, p1, p2)
+	}
+	p3, err := newPlot("likelihood monitors (higher is better)", "epoch", "nats per row", ll)
+	if err != nil {
+		return err
+	}
+	return writePlots(path, PlotWidth, 3*PanelHeight, p1, p2, p3)
 }
 
 // PlotSeries writes a PNG (PlotWidth × PanelHeight pixels) of the series as
@@ -149,7 +173,10 @@ func newPlot(title, xLabel, yLabel string, series []Series) (*plot.Plot, error) 
 	}
 	if t, ok := integerTicks(series); ok {
 		p.X.Tick.Marker = t
+	} else {
+		p.X.Tick.Marker = niceTicks{}
 	}
+	p.Y.Tick.Marker = niceTicks{}
 	placeLegend(p, series, named)
 	return p, nil
 }
@@ -239,6 +266,52 @@ func integerTicks(series []Series) (plot.ConstantTicks, bool) {
 		t = append(t, plot.Tick{Value: x, Label: fmt.Sprintf("%.0f", x)})
 	}
 	return t, true
+}
+
+// niceTicks labels 4 to 10 values at a step of 1, 2 or 5 times a power of
+// ten, all with the same number of decimals (enough for the step), so that no
+// two labels read the same and they do not mix formats.
+type niceTicks struct{}
+
+func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || !finite(lo) || !finite(hi) {
+		return []plot.Tick{{Value: lo, Label: strconv.FormatFloat(lo, 'g', 6, 64)}}
+	}
+	raw := (hi - lo) / 5
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := 10 * mag
+	for _, m := range []float64{1, 2, 5} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	decimals := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
+	var ticks []plot.Tick
+	for k := math.Ceil(lo/step - 1e-9); k*step <= hi+step*1e-9; k++ {
+		v := k * step
+		label := strconv.FormatFloat(v, 'f', decimals, 64)
+		if strings.Trim(label, "-0.") == "" {
+			label = strconv.FormatFloat(0, 'f', decimals, 64) // not "-0"
+		}
+		ticks = append(ticks, plot.Tick{Value: v, Label: label})
+		// unlabelled minor ticks halfway
+		if m := v + step/2; m <= hi {
+			ticks = append(ticks, plot.Tick{Value: m})
+		}
+	}
+	return ticks
+}
+
+func anyFinite(series []Series) bool {
+	for _, s := range series {
+		for i := range s.Y {
+			if finite(s.Y[i]) && i < len(s.X) && finite(s.X[i]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 var shapes = []draw.GlyphDrawer{

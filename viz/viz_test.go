@@ -51,12 +51,12 @@ func TestGrid(t *testing.T) {
 		}
 		vals[tl*R*C+R*C-1] = 0
 	}
-	opt := GridOptions{TileRows: R, TileCols: C, Pad: 1, Scale: 2, Background: 77}
+	opt := GridOptions{TileRows: R, TileCols: C, Columns: 3, Pad: 1, Scale: 2, Background: 77}
 	img, err := Grid(vals, n, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// ⌈√5⌉ = 3 columns, 2 rows: 3·3·2+4 = 22 wide, 2·2·2+3 = 11 high.
+	// 3 columns, 2 rows: 3·3·2+4 = 22 wide, 2·2·2+3 = 11 high.
 	if w, h := GridSize(n, opt); w != 22 || h != 11 || img.Bounds() != image.Rect(0, 0, 22, 11) {
 		t.Fatalf("size %v, GridSize %d×%d, want 22×11", img.Bounds(), w, h)
 	}
@@ -127,12 +127,13 @@ func TestWritePNG(t *testing.T) {
 func TestPlotCurves(t *testing.T) {
 	dir := t.TempDir()
 	nan := math.NaN()
-	pts := []CurvePoint{
-		{1, 110, 112, -60, -58}, {2, 95, 99, -65, -62}, {3, 88, 93, -67, -63},
+	cp := func(e int, tce, vce, tfe, vfe float64) CurvePoint {
+		return CurvePoint{Epoch: e, TrainCE: tce, ValCE: vce, TrainFE: tfe, ValFE: vfe}
 	}
+	pts := []CurvePoint{cp(1, 110, 112, -60, -58), cp(2, 95, 99, -65, -62), cp(3, 88, 93, -67, -63)}
 	for name, p := range map[string][]CurvePoint{
 		"full.png":  pts,
-		"noval.png": {{1, 110, nan, -60, nan}, {2, 100, nan, -62, nan}},
+		"noval.png": {cp(1, 110, nan, -60, nan), cp(2, 100, nan, -62, nan)},
 		"one.png":   pts[:1],
 	} {
 		path := filepath.Join(dir, name)
@@ -154,7 +155,7 @@ func TestPlotCurves(t *testing.T) {
 	if err := PlotCurves(filepath.Join(dir, "none.png"), "", nil); err == nil {
 		t.Error("no points: no error")
 	}
-	if err := PlotCurves(filepath.Join(dir, "nan.png"), "", []CurvePoint{{1, nan, nan, nan, nan}}); err == nil {
+	if err := PlotCurves(filepath.Join(dir, "nan.png"), "", []CurvePoint{cp(1, nan, nan, nan, nan)}); err == nil {
 		t.Error("all NaN: no error")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "nan.png")); err == nil {
@@ -181,4 +182,140 @@ func distinctColours(img image.Image) int {
 		}
 	}
 	return len(seen)
+}
+
+// TestGridRescaleNegative: with Rescale each tile goes from its own minimum
+// (black) to its maximum (white), also when the minimum is negative, and a
+// tile of weights symmetric about 0 has 0 at mid-grey.
+func TestGridRescaleNegative(t *testing.T) {
+	const R, C = 2, 2
+	vals := []float32{-0.3, 0, 0.3, -0.1, -2, -1, -1.5, -1.25}
+	img, err := Grid(vals, 2, GridOptions{TileRows: R, TileCols: C, Columns: 2, Scale: 1, Pad: 0, Rescale: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(x, y int) uint8 { return img.GrayAt(x, y).Y }
+	// tile 0: -0.3 black, 0 mid-grey (128), 0.3 white, -0.1 at 1/3.
+	for _, c := range []struct {
+		x, y int
+		want uint8
+	}{{0, 0, 0}, {1, 0, 128}, {0, 1, 255}, {1, 1, 85}, {2, 0, 0}, {3, 0, 255}, {2, 1, 128}, {3, 1, 191}} {
+		if g := at(c.x, c.y); g != c.want {
+			t.Errorf("pixel (%d,%d) = %d, want %d", c.x, c.y, g, c.want)
+		}
+	}
+}
+
+// TestGridLayoutAspect: without Columns the grid is about square in pixels,
+// also for wide tiles: 9 tiles of 1×17 stack in one column, not in a 3×3
+// grid 106×10 pixels large.
+func TestGridLayoutAspect(t *testing.T) {
+	for _, c := range []struct{ n, R, C, w, h int }{
+		{9, 1, 17, 1*17*2 + 2, 9*1*2 + 10},
+		{5, 2, 3, 2*3*2 + 3, 3*2*2 + 4},
+		{10, 28, 28, 4*56 + 5, 3*56 + 4}, // square tiles: ⌈√n⌉ columns as before
+	} {
+		w, h := GridSize(c.n, GridOptions{TileRows: c.R, TileCols: c.C, Pad: 1, Scale: 2})
+		if w != c.w || h != c.h {
+			t.Errorf("%d tiles of %dx%d: %d×%d, want %d×%d", c.n, c.R, c.C, w, h, c.w, c.h)
+		}
+	}
+}
+
+// TestGridCaption: the caption lines are drawn in black on a white strip
+// above the tiles, and widen an image narrower than the text.
+func TestGridCaption(t *testing.T) {
+	vals := make([]float32, 4*4)
+	opt := GridOptions{TileRows: 2, TileCols: 2, Pad: 1, Scale: 1, Background: 128, Caption: []string{"a long enough caption line", "two"}}
+	img, err := Grid(vals, 4, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, h := GridSize(4, opt)
+	if img.Bounds().Dx() != w || img.Bounds().Dy() != h || w < 26*7 || h != 2*2+3+2*15+8 {
+		t.Fatalf("captioned grid %v, GridSize %d×%d", img.Bounds(), w, h)
+	}
+	black, white := 0, 0
+	for y := 0; y < 2*15+8; y++ {
+		for x := 0; x < w; x++ {
+			switch img.GrayAt(x, y).Y {
+			case 0:
+				black++
+			case 255:
+				white++
+			}
+		}
+	}
+	if black < 50 || white < 10*black {
+		t.Errorf("caption strip: %d black and %d white pixels", black, white)
+	}
+	if g := img.GrayAt(0, h-1).Y; g != 128 {
+		t.Errorf("the grid's border is %d, want the background 128", g)
+	}
+}
+
+// TestPlotCurvesMonitors: points with a pseudo-log-likelihood or an AIS
+// log-likelihood get a third panel.
+func TestPlotCurvesMonitors(t *testing.T) {
+	nan := math.NaN()
+	pts := []CurvePoint{
+		{Epoch: 1, TrainCE: 110, ValCE: 112, TrainFE: -60, ValFE: -58, PLL: -140, LogLik: nan},
+		{Epoch: 2, TrainCE: 95, ValCE: 99, TrainFE: -65, ValFE: -62, PLL: -120, LogLik: -130},
+	}
+	path := filepath.Join(t.TempDir(), "m.png")
+	if err := PlotCurves(path, "t", pts); err != nil {
+		t.Fatal(err)
+	}
+	img, err := ReadPNG(path)
+	if err != nil || img.Bounds().Dx() != PlotWidth || img.Bounds().Dy() != 3*PanelHeight {
+		t.Fatalf("%v %v, want %d×%d", err, img.Bounds(), PlotWidth, 3*PanelHeight)
+	}
+	// The third panel has the lines' colours.
+	coloured := 0
+	for y := 2 * PanelHeight; y < 3*PanelHeight; y++ {
+		for x := 0; x < PlotWidth; x++ {
+			r, g, b, _ := img.At(x, y).RGBA()
+			if r != g || g != b {
+				coloured++
+			}
+		}
+	}
+	if coloured < 200 {
+		t.Errorf("the monitors panel has %d coloured pixels", coloured)
+	}
+}
+
+// TestNiceTicks: labels are distinct, share one format, and cover the
+// range, for ranges like those of the learning curves.
+func TestNiceTicks(t *testing.T) {
+	for _, r := range [][2]float64{{135.2, 136.1}, {-50, 135}, {-0.3, 0.2}, {88, 112}, {1e-4, 3e-4}, {-67.5, -58.2}, {2000, 90000}} {
+		ticks := niceTicks{}.Ticks(r[0], r[1])
+		seen := map[string]bool{}
+		dec := -1
+		labelled := 0
+		for _, tk := range ticks {
+			if tk.Label == "" {
+				continue
+			}
+			labelled++
+			if tk.Value < r[0]-1e-12 || tk.Value > r[1]+1e-12 {
+				t.Errorf("%v: tick %v outside the range", r, tk.Value)
+			}
+			if seen[tk.Label] {
+				t.Errorf("%v: label %q twice in %v", r, tk.Label, ticks)
+			}
+			seen[tk.Label] = true
+			d := 0
+			if i := strings.IndexByte(tk.Label, '.'); i >= 0 {
+				d = len(tk.Label) - i - 1
+			}
+			if dec >= 0 && d != dec {
+				t.Errorf("%v: labels mix %d and %d decimals: %v", r, dec, d, ticks)
+			}
+			dec = d
+		}
+		if labelled < 2 || labelled > 11 {
+			t.Errorf("%v: %d labelled ticks: %v", r, labelled, ticks)
+		}
+	}
 }

@@ -105,6 +105,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	noteData(stderr, set)
 	if set.X.Cols != m.Visible {
 		return fmt.Errorf("%s has %d columns but the model has %d visible units", set.Name, set.X.Cols, m.Visible)
 	}

@@ -141,7 +141,7 @@ func TestEvalUsage(t *testing.T) {
 }
 
 func TestEvalHelpPseudoLikelihood(t *testing.T) {
-	_, _, stderr := runCmd(t, "eval", "--help")
+	_, stderr, _ := runCmd(t, "eval", "--help")
 	for _, s := range []string{"scikit-learn", "V·log σ(F(ṽ) − F(v))", "scales with", "--logz", "3σ̂"} {
 		if !strings.Contains(stderr, s) {
 			t.Errorf("eval --help does not mention %q", s)
@@ -165,16 +165,17 @@ func TestSampleFiltersTransform(t *testing.T) {
 		}
 	}
 	// 16 visible units are 4×4 tiles; 7 chains lay out as 3 columns × 3 rows.
-	if code, _, stderr := runCmd(t, "sample", "--model", modelPath, "--chains", "7", "--steps", "5", "--scale", "3", "--out", png("s.png")); code != 0 {
+	if code, _, stderr := runCmd(t, "sample", "--model", modelPath, "--chains", "7", "--steps", "5", "--scale", "3", "--caption=false", "--out", png("s.png")); code != 0 {
 		t.Fatalf("sample: %d %s", code, stderr)
 	}
 	check(png("s.png"), 7, viz.GridOptions{TileRows: 4, TileCols: 4, Scale: 3, Pad: 1})
 	if code, _, stderr := runCmd(t, "sample", "--model", modelPath, "--chains", "4", "--steps", "2", "--init", "data", "--data", csvPath,
-		"--shape", "2x8", "--cols", "4", "--out", png("d.png")); code != 0 {
+		"--shape", "2x8", "--cols", "4", "--caption=false", "--out", png("d.png")); code != 0 {
 		t.Fatalf("sample --init data: %d %s", code, stderr)
 	}
-	check(png("d.png"), 4, viz.GridOptions{TileRows: 2, TileCols: 8, Columns: 4, Scale: 2, Pad: 1})
-	if code, _, stderr := runCmd(t, "filters", "--model", modelPath, "--out", png("f.png")); code != 0 {
+	// Tiles 2 values high get the automatic scale 4: 8 pixels.
+	check(png("d.png"), 4, viz.GridOptions{TileRows: 2, TileCols: 8, Columns: 4, Scale: 4, Pad: 1})
+	if code, _, stderr := runCmd(t, "filters", "--model", modelPath, "--caption=false", "--out", png("f.png")); code != 0 {
 		t.Fatalf("filters: %d %s", code, stderr)
 	}
 	check(png("f.png"), 6, viz.GridOptions{TileRows: 4, TileCols: 4, Scale: 2, Pad: 1})
@@ -207,7 +208,7 @@ func TestSampleMNISTShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "f.png")
-	if code, _, stderr := runCmd(t, "filters", "--model", modelPath, "--out", out, "--scale", "1"); code != 0 {
+	if code, _, stderr := runCmd(t, "filters", "--model", modelPath, "--out", out, "--scale", "1", "--caption=false"); code != 0 {
 		t.Fatalf("filters: %d %s", code, stderr)
 	}
 	img, err := viz.ReadPNG(out)
@@ -235,7 +236,7 @@ func TestPictureUsage(t *testing.T) {
 		{"sample", "--model", modelPath, "--shape", "5x6", "--out", filepath.Join(dir, "no", "x.png")},
 		{"filters"},
 		{"filters", "--model", modelPath, "--out", out},
-		{"filters", "--model", modelPath, "--shape", "5x6", "--scale", "0", "--out", out},
+		{"filters", "--model", modelPath, "--shape", "5x6", "--scale", "-1", "--out", out},
 		{"filters", "--model", modelPath, "--shape", "5x6", "--max", "-1", "--out", out},
 		{"transform", "--model", modelPath},
 		{"transform", "--data", csvPath},
@@ -249,8 +250,114 @@ func TestPictureUsage(t *testing.T) {
 		t.Error("a refused command wrote its output")
 	}
 	for _, c := range []string{"sample", "filters", "transform"} {
-		if code, _, stderr := runCmd(t, c, "--help"); code != 0 || !strings.Contains(stderr, "Usage: boltz "+c) {
-			t.Errorf("%s --help: %d %q", c, code, stderr)
+		if code, stdout, _ := runCmd(t, c, "--help"); code != 0 || !strings.Contains(stdout, "Usage: boltz "+c) {
+			t.Errorf("%s --help: %d %q", c, code, stdout)
+		}
+	}
+}
+
+// TestFiltersNegativeWeightsGrey: weights centred on 0 draw as a mid-grey
+// picture (each tile from its minimum, black, to its maximum, white), not
+// as a nearly black one.
+func TestFiltersNegativeWeightsGrey(t *testing.T) {
+	modelPath, _, _ := smallModel(t, 64, 9, 1, 0.5)
+	out := filepath.Join(t.TempDir(), "f.png")
+	if code, _, stderr := runCmd(t, "filters", "--model", modelPath, "--out", out, "--scale", "1", "--pad", "0", "--caption=false"); code != 0 {
+		t.Fatalf("filters: %d %s", code, stderr)
+	}
+	img, err := viz.ReadPNG(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	var sum, n, black float64
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, _, _, _ := img.At(x, y).RGBA()
+			g := float64(r >> 8)
+			sum += g
+			if g == 0 {
+				black++
+			}
+			n++
+		}
+	}
+	if mean := sum / n; mean < 100 || mean > 156 {
+		t.Errorf("mean grey level %.1f, want about 128 for weights centred on 0", mean)
+	}
+	if black > 9 { // one pixel a tile is its minimum
+		t.Errorf("%v black pixels, want at most one a tile", black)
+	}
+}
+
+// TestDashIsStdout: --out - and --metrics - write to standard output, and
+// no file named "-" appears; train refuses --out - and --plot -.
+func TestDashIsStdout(t *testing.T) {
+	modelPath, csvPath, _ := smallModel(t, 16, 6, 40, 0.5)
+	t.Chdir(t.TempDir())
+	code, stdout, stderr := runCmd(t, "transform", "--model", modelPath, "--data", csvPath, "--out", "-")
+	if code != 0 || !strings.HasPrefix(stdout, "\x93NUMPY") || !strings.Contains(stderr, "standard output") {
+		t.Errorf("transform --out -: exit %d, stdout %.20q, stderr %q", code, stdout, stderr)
+	}
+	for _, c := range []string{"filters", "sample"} {
+		code, stdout, stderr := runCmd(t, c, "--model", modelPath, "--out", "-")
+		if code != 0 || !strings.HasPrefix(stdout, "\x89PNG") {
+			t.Errorf("%s --out -: exit %d, stdout %.20q, stderr %q", c, code, stdout, stderr)
+		}
+	}
+	code, stdout, stderr = runCmd(t, "train", "--data", csvPath, "--hidden", "3", "--epochs", "2", "--batch", "10", "--quiet", "--metrics", "-", "--out", "m.safetensors")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[1], `{"epoch":2,`) {
+		t.Errorf("train --metrics -: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	for _, flag := range []string{"--out", "--plot"} {
+		if code, _, stderr := runCmd(t, "train", "--data", csvPath, flag, "-"); code != exitUsage {
+			t.Errorf("train %s -: exit %d, want 2: %s", flag, code, stderr)
+		}
+	}
+	if _, err := os.Stat("-"); err == nil {
+		t.Error(`a file named "-" was written`)
+	}
+}
+
+// TestPictureCaptions: filters.png and samples.png say above the grid what
+// they show (a white strip with black text), and a grid of thin tiles (1×17)
+// gets tiles at least 8 pixels high.
+func TestPictureCaptions(t *testing.T) {
+	modelPath, _, _ := smallModel(t, 17, 9, 1, 0.5)
+	dir := t.TempDir()
+	for _, c := range []string{"filters", "sample"} {
+		out := filepath.Join(dir, c+".png")
+		code, _, stderr := runCmd(t, c, "--model", modelPath, "--shape", "1x17", "--out", out, "--steps", "2", "--chains", "9")
+		if c == "filters" {
+			code, _, stderr = runCmd(t, c, "--model", modelPath, "--shape", "1x17", "--out", out)
+		}
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", c, code, stderr)
+		}
+		img, err := viz.ReadPNG(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := img.Bounds()
+		grey := func(x, y int) uint32 { r, _, _, _ := img.At(x, y).RGBA(); return r >> 8 }
+		black, white := 0, 0
+		for y := 0; y < 30; y++ {
+			for x := 0; x < b.Dx(); x++ {
+				switch grey(x, y) {
+				case 0:
+					black++
+				case 255:
+					white++
+				}
+			}
+		}
+		if black < 100 || white < 5*black {
+			t.Errorf("%s: no caption (%d black, %d white pixels in the top 30 rows)", c, black, white)
+		}
+		// 9 tiles of 1×17 at the automatic scale 8: one column, 9·8+10 pixels, below the caption.
+		if b.Dy() < 9*8+10+30 || b.Dx() < 17*8+2 {
+			t.Errorf("%s: %v, want tiles at least 8 pixels high", c, b)
 		}
 	}
 }

@@ -13,10 +13,13 @@ import (
 )
 
 // newFlags returns a flag set that reports errors instead of exiting, with a
-// usage text of the command's description and its flags.
-func newFlags(name, synopsis, about string, stderr io.Writer) *flag.FlagSet {
+// usage text of the command's description and its flags. It prints nothing
+// itself: a parse error comes back from parse as one line, and --help as a
+// helpRequest that run prints to standard output. The writer is unused (kept
+// for the callers' signature).
+func newFlags(name, synopsis, about string, _ io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: boltz %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(about))
 		fs.PrintDefaults()
@@ -24,16 +27,30 @@ func newFlags(name, synopsis, about string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args and turns flag errors into usage errors.
+// helpRequest is --help (or -h): run prints the flag set's usage to
+// standard output and exits with status 0.
+type helpRequest struct{ fs *flag.FlagSet }
+
+func (h helpRequest) Error() string { return "help requested" }
+func (h helpRequest) Unwrap() error { return flag.ErrHelp }
+
+// printHelp writes the usage of fs to w.
+func (h helpRequest) printHelp(w io.Writer) {
+	h.fs.SetOutput(w)
+	h.fs.Usage()
+	h.fs.SetOutput(io.Discard)
+}
+
+// parse parses args and turns flag errors into one-line usage errors.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return helpRequest{fs}
 		}
-		return usageError{err}
+		return usagef("%v (see \"boltz %s --help\")", err, fs.Name())
 	}
 	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+		return usagef("unexpected argument %q (see \"boltz %s --help\")", fs.Arg(0), fs.Name())
 	}
 	return nil
 }
@@ -91,6 +108,14 @@ func (e *engineFlags) engine() (*engine.Engine, error) {
 		return nil, err
 	}
 	return eng, nil
+}
+
+// plural is "n thing" or "n things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

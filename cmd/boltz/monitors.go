@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 
@@ -12,12 +13,30 @@ import (
 // extraMetrics are the optional per-epoch monitors of boltz train, beyond
 // the engine's cross-entropy and free energies.
 type extraMetrics struct {
-	PLL        *float64 `json:"pseudo_log_likelihood,omitempty"`
-	LogZ       *float64 `json:"log_z,omitempty"`
-	LogZLower  *float64 `json:"log_z_lower,omitempty"`
-	LogZUpper  *float64 `json:"log_z_upper,omitempty"`
-	LL         *float64 `json:"log_likelihood_mean,omitempty"`
-	AISSeconds *float64 `json:"ais_seconds,omitempty"`
+	PLL        *float64  `json:"pseudo_log_likelihood,omitempty"`
+	LogZ       *float64  `json:"log_z,omitempty"`
+	LogZLower  *nullable `json:"log_z_lower,omitempty"` // null, as in eval, when 3σ̂ ≥ Ẑ
+	LogZUpper  *float64  `json:"log_z_upper,omitempty"`
+	LL         *float64  `json:"log_likelihood_mean,omitempty"`
+	AISSeconds *float64  `json:"ais_seconds,omitempty"`
+}
+
+// nullable is a number written as null when it is NaN (or infinite).
+type nullable struct{ v float64 }
+
+func (n nullable) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(n.v) || math.IsInf(n.v, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(n.v)
+}
+
+func (n *nullable) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		n.v = math.NaN()
+		return nil
+	}
+	return json.Unmarshal(b, &n.v)
 }
 
 func (e extraMetrics) text() string {
@@ -105,15 +124,35 @@ func (mon *monitors) epoch(me engine.EpochMetrics) (extraMetrics, error) {
 			return x, fmt.Errorf("--logz-every: %w", err)
 		}
 		x.LL, x.LogZ, x.LogZUpper, x.AISSeconds = &ll, &res.LogZ, &res.LogZUpper, &res.Seconds
-		if !math.IsNaN(res.LogZLower) {
-			x.LogZLower = &res.LogZLower
-		}
+		x.LogZLower = &nullable{res.LogZLower}
 	}
 	if f.plot != "" {
-		mon.curve = append(mon.curve, viz.CurvePoint{Epoch: me.Epoch, TrainCE: me.TrainCE, ValCE: me.ValCE, TrainFE: me.TrainFE, ValFE: me.ValFE})
+		mon.curve = append(mon.curve, viz.CurvePoint{Epoch: me.Epoch, TrainCE: me.TrainCE, ValCE: me.ValCE, TrainFE: me.TrainFE, ValFE: me.ValFE,
+			PLL: orNaN(x.PLL), LogLik: orNaN(x.LL)})
 		if err := viz.PlotCurves(f.plot, fmt.Sprintf("boltz train: %d×%d RBM", mon.m.Visible, mon.m.Hidden), mon.curve); err != nil {
 			return x, fmt.Errorf("--plot: %w", err)
 		}
 	}
 	return x, nil
+}
+
+// addHistory puts the epochs trained before a resume (from the metrics
+// file) at the start of the learning curves, so that --plot draws the whole
+// run.
+func (mon *monitors) addHistory(h []metricsJSON) {
+	if mon.f.plot == "" {
+		return
+	}
+	for _, m := range h {
+		mon.curve = append(mon.curve, viz.CurvePoint{Epoch: m.Epoch, TrainCE: m.TrainCE, ValCE: orNaN(m.ValCE), TrainFE: m.TrainFE, ValFE: orNaN(m.ValFE),
+			PLL: orNaN(m.PLL), LogLik: orNaN(m.LL)})
+	}
+}
+
+// orNaN is *p, or NaN for nil.
+func orNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
 }

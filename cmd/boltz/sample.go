@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"image/png"
 	"io"
+	"path/filepath"
 	"time"
 
 	"github.com/boltzgo/boltz/data"
@@ -32,7 +34,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	)
 	fs := newFlags("sample", "--model M [--chains 100] [--steps 1000] [--init random|data] [--out samples.png] [flags]", sampleAbout, stderr)
 	fs.StringVar(&modelPath, "model", "", "model file (required)")
-	fs.StringVar(&out, "out", "samples.png", "PNG file to write (atomically)")
+	fs.StringVar(&out, "out", "samples.png", "PNG file to write (atomically; - for standard output)")
 	fs.IntVar(&chains, "chains", 100, "number of chains (one tile each)")
 	fs.IntVar(&steps, "steps", 1000, "Gibbs sweeps per chain")
 	fs.StringVar(&init, "init", "random", "initial states: random (uniform binary) or data (the first --chains rows of --data)")
@@ -66,7 +68,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer eng.Close()
-	gopt, err := g.options(m.Visible)
+	gopt, err := g.options(m.Visible, chains, "--chains")
 	if err != nil {
 		return err
 	}
@@ -89,6 +91,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		noteData(stderr, set)
 		if set.X.Cols != V {
 			return fmt.Errorf("%s has %d columns but the model has %d visible units", set.Name, set.X.Cols, V)
 		}
@@ -102,14 +105,20 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	secs := time.Since(start).Seconds()
+	if g.caption {
+		gopt.Caption = []string{
+			fmt.Sprintf("samples of %s: %dx%d RBM, %s", filepath.Base(modelPath), m.Visible, m.Hidden, plural(chains, "chain")),
+			fmt.Sprintf("p(v=1|h) after %s from %s states, seed %d; black 0, white 1", plural(steps, "Gibbs step"), init, seed),
+		}
+	}
 	img, err := viz.Grid(v, chains, gopt)
 	if err != nil {
 		return err
 	}
-	if err := viz.WritePNG(out, img); err != nil {
+	if err := writeOut(out, stdout, func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "%d chains × %d Gibbs steps in %.1fs (kernel %s, %d workers); wrote %s (%d×%d pixels)\n",
-		chains, steps, secs, eng.Kernel().Name(), eng.Workers(), out, img.Bounds().Dx(), img.Bounds().Dy())
+	fmt.Fprintf(stderr, "%s × %s in %.1fs (kernel %s, %s); wrote %s (%d×%d pixels)\n",
+		plural(chains, "chain"), plural(steps, "Gibbs step"), secs, eng.Kernel().Name(), plural(eng.Workers(), "worker"), outName(out), img.Bounds().Dx(), img.Bounds().Dy())
 	return nil
 }

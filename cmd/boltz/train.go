@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -38,8 +40,10 @@ velocities, PCD chains, position, configuration, a fingerprint of the data)
 is written atomically to DIR/ckpt-<step>.safetensors every
 --checkpoint-every (N epochs, Nsteps, or a duration such as 10m) and at the
 end; DIR keeps the newest two. --resume DIR (or a checkpoint file) continues
-the run with the flags it started with (flags given must agree; --epochs may
-grow) and gives bit for bit the model of an uninterrupted run.
+the run with the flags it started with (flags that shape the run must agree
+when given; --epochs may grow; --out, --metrics, --plot, --checkpoint and the
+monitors come from the checkpoint unless given) and gives bit for bit the
+model of an uninterrupted run.
 
 SIGINT or SIGTERM finishes the current minibatch, writes a checkpoint (to
 --checkpoint DIR, else next to --out) and the model, says where, and exits
@@ -73,6 +77,17 @@ type trainFlags struct {
 var resumeFlags = []string{"data", "val", "val-frac", "binarize", "limit", "label-column", "hidden", "batch", "lr", "k",
 	"pcd", "chains", "momentum", "decay", "sparsity", "sparsity-cost", "init-sigma", "init-vbias", "seed", "monitor-rows"}
 
+// carriedFlags are the flags that say where the outputs go and what is
+// monitored: --resume takes them from the checkpoint when they are not
+// given (so a resumed run writes the same model, metrics, plot and
+// checkpoints), and a value given replaces the checkpoint's. The paths are
+// stored absolute, so a resume from another directory writes to the same
+// files.
+var carriedFlags = []string{"out", "metrics", "plot", "checkpoint", "checkpoint-every", "pll", "logz-every", "ais-runs", "ais-betas", "mmap"}
+
+// carriedPaths are the carriedFlags that name files or directories.
+var carriedPaths = map[string]bool{"out": true, "metrics": true, "plot": true, "checkpoint": true}
+
 // mmapAuto is the file size from which --mmap auto maps NPY and IDX files.
 const mmapAuto = 256 << 20
 
@@ -85,6 +100,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.dataSpec, "data", "mnist", "training data: mnist (the 60,000 MNIST training images), mnist-test, or an IDX, NPY or CSV file")
 	fs.StringVar(&f.val, "val", "", "validation data file (default: hold out --val-frac of the training rows)")
 	fs.Float64Var(&f.valFrac, "val-frac", 1.0/6, "fraction of the training rows held out for validation when --val is not given (0: none)")
+	fs.Lookup("val-frac").DefValue = "1/6 ≈ 0.1667" // not 0.16666666666666666 in --help
 	fs.IntVar(&f.hidden, "hidden", 500, "hidden units")
 	fs.IntVar(&f.epochs, "epochs", 10, "passes over the training data")
 	fs.IntVar(&f.batch, "batch", 100, "minibatch rows")
@@ -100,10 +116,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.vbias, "init-vbias", "data", "initial visible biases: data (log(p/(1-p)) of the unit means) or zero")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed, data and flags give a bitwise-identical model for any worker count")
 	fs.StringVar(&f.out, "out", "model.safetensors", "where to write the model (safetensors, written atomically)")
-	fs.StringVar(&f.metrics, "metrics", "", "write the per-epoch metrics as JSON Lines to this file (appended to with --resume)")
+	fs.StringVar(&f.metrics, "metrics", "", "write the per-epoch metrics as JSON Lines to this file (- for standard output; with --resume the lines of the resumed epochs are appended)")
 	fs.IntVar(&f.monitor, "monitor-rows", 5000, "rows of training and validation data the epoch metrics use (0: all)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
-	fs.StringVar(&f.plot, "plot", "", "draw the learning curves (reconstruction cross-entropy and free energy, train and validation) to this PNG after every epoch")
+	fs.StringVar(&f.plot, "plot", "", "draw the learning curves (reconstruction cross-entropy and free energy, train and validation; with --pll or --logz-every a third panel of those) to this PNG after every epoch")
 	fs.BoolVar(&f.pll, "pll", false, "also monitor the pseudo-log-likelihood (scikit-learn's definition: one random unit flipped per row, times V; it scales with V) of the validation rows (training rows without validation)")
 	fs.IntVar(&f.logzEvery, "logz-every", 0, "every N epochs, estimate log Z with AIS and report the mean log-likelihood of the monitored validation rows (0: never)")
 	fs.IntVar(&f.aisRuns, "ais-runs", engine.DefaultAISRuns, "AIS runs of --logz-every")
@@ -157,10 +173,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 
 	// Refuse what cannot work before any long step.
+	if f.out == "-" || f.plot == "-" {
+		return usagef("--out and --plot cannot be - (standard output): the model and the plot are files rewritten during training; --metrics - writes the metrics to standard output")
+	}
 	if err := atomicfile.CheckWritable(f.out); err != nil {
 		return usagef("--out %s is not writable: %v", f.out, err)
 	}
-	if f.metrics != "" {
+	if f.metrics != "" && f.metrics != "-" {
 		if err := atomicfile.CheckWritable(f.metrics); err != nil {
 			return usagef("--metrics %s is not writable: %v", f.metrics, err)
 		}
@@ -236,8 +255,34 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	defer closeData()
 	V := train.src.Cols()
+	held := ""
+	if f.val == "" && val != nil {
+		held = fmt.Sprintf(" (--val-frac %v holds out %d of the %d rows for validation)", f.valFrac, val.src.Rows(), val.src.Rows()+train.src.Rows())
+	}
+	if train.src.Rows() == 0 {
+		return usagef("no training rows left%s: lower --val-frac, or give the validation data with --val", held)
+	}
 	if f.batch > train.src.Rows() {
-		return usagef("--batch %d is larger than the %d training rows", f.batch, train.src.Rows())
+		return usagef("--batch %d is larger than the %d training rows%s", f.batch, train.src.Rows(), held)
+	}
+	if same, row, err := constantRows(train.src); err != nil {
+		return err
+	} else if what := constantKind(row); same && (what != "" || train.src.Rows() > 1) {
+		// One row is the same as itself: refused only when it is all zeros
+		// or all ones.
+		if what == "" {
+			what = "the same row"
+		}
+		why := ""
+		if train.note != "" {
+			why = " (" + train.note + ")"
+		}
+		return usagef("the %d training rows of %s are %s after --binarize %s: nothing to learn%s", train.src.Rows(), train.name, what, f.binarize, why)
+	}
+	for _, d := range []*dataset{train, val} {
+		if d != nil && d.note != "" && (d == train || d.note != train.note) {
+			fmt.Fprintf(stderr, "note: %s\n", d.note)
+		}
 	}
 	if val != nil && val.src.Cols() != V {
 		return fmt.Errorf("validation data has %d columns, training data %d", val.src.Cols(), V)
@@ -272,16 +317,25 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	var metricsOut *os.File
-	if f.metrics != "" {
+	var metricsOut io.Writer
+	var history []metricsJSON // the epochs before the resumed one, for --plot
+	switch {
+	case f.metrics == "-":
+		metricsOut = stdout
+	case f.metrics != "":
 		flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 		if ck != nil {
 			flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+			if history, err = trimMetrics(f.metrics, ck.Epoch); err != nil {
+				return err
+			}
 		}
-		if metricsOut, err = os.OpenFile(f.metrics, flags, 0o644); err != nil {
+		mf, err := os.OpenFile(f.metrics, flags, 0o644)
+		if err != nil {
 			return err
 		}
-		defer metricsOut.Close()
+		defer mf.Close()
+		metricsOut = mf
 	}
 	nval := 0
 	if val != nil {
@@ -291,16 +345,29 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if train.mapped {
 		how = ", memory-mapped"
 	}
-	fmt.Fprintf(stderr, "training %d×%d RBM on %s (%d rows%s, %d validation), kernel %s, %d workers, CD-%d%s\n",
-		V, f.hidden, train.name, train.src.Rows(), how, nval, eng.Kernel().Name(), eng.Workers(), f.k, map[bool]string{true: " persistent"}[f.pcd])
+	fmt.Fprintf(stderr, "training %d×%d RBM on %s (%d rows%s, %d validation), kernel %s, %s, %sCD-%d\n",
+		V, f.hidden, train.name, train.src.Rows(), how, nval, eng.Kernel().Name(), plural(eng.Workers(), "worker"), map[bool]string{true: "P"}[f.pcd], f.k)
 	if ck != nil {
-		fmt.Fprintf(stderr, "resuming from %s: epoch %d, minibatch %d, step %d\n", ckFrom, ck.Epoch+1, ck.Batch, ck.Step)
+		fmt.Fprintf(stderr, "resuming from %s: epoch %d, minibatch %d, step %d; writing the model to %s%s\n", ckFrom, ck.Epoch+1, ck.Batch, ck.Step, f.out,
+			map[bool]string{true: ", the metrics to " + outName(f.metrics)}[f.metrics != ""])
 	}
 
 	// The checkpoint metadata: what --resume needs to check and rebuild.
 	cliFlags := map[string]string{"epochs": strconv.Itoa(f.epochs)}
 	for _, name := range resumeFlags {
 		cliFlags[name] = fs.Lookup(name).Value.String()
+	}
+	for _, name := range carriedFlags {
+		v := fs.Lookup(name).Value.String()
+		if name == "checkpoint" {
+			v = ckDir
+		}
+		if carriedPaths[name] && v != "" && v != "-" {
+			if a, err := filepath.Abs(v); err == nil {
+				v = a
+			}
+		}
+		cliFlags[name] = v
 	}
 	cliJSON, _ := json.Marshal(cliFlags)
 	ckMeta := map[string]string{"cli_flags": string(cliJSON), "data_fingerprint": fingerprint,
@@ -323,6 +390,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	mon.addHistory(history)
 	fitOpt := engine.FitOptions{
 		OnBatch: prog.batch,
 		OnEpoch: func(me engine.EpochMetrics) error {
@@ -351,7 +419,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return exitCode{int(sigCode.Load()), errors.New("interrupted before training started; nothing written")}
 	}
 	start := time.Now()
-	fitErr := tr.FitRows(ctx, train.src, fitOpt)
+	var fitErr error
+	if tr.Epoch() < cfg.Epochs { // else a resumed run that had finished: nothing to train
+		fitErr = tr.FitRows(ctx, train.src, fitOpt)
+	}
 	prog.done()
 	meta := map[string]string{"config": f.metadata(cfg, train.name, tr.Epoch(), eng)}
 	switch {
@@ -399,7 +470,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		where = "; checkpoint " + lastCk
 	}
-	fmt.Fprintf(stderr, "trained %d epochs in %.1fs; model written to %s%s\n", f.epochs, time.Since(start).Seconds(), f.out, where)
+	fmt.Fprintf(stderr, "trained %s in %.1fs; model written to %s%s\n", plural(f.epochs, "epoch"), time.Since(start).Seconds(), f.out, where)
 	return nil
 }
 
@@ -443,6 +514,14 @@ func (f *trainFlags) adopt(fs *flag.FlagSet, set map[string]bool, ck *engine.Che
 	} else if err := fs.Set("epochs", stored["epochs"]); err != nil {
 		return usagef("--resume: the checkpoint's --epochs %q: %v", stored["epochs"], err)
 	}
+	for _, name := range carriedFlags {
+		// Absent in checkpoints of older versions: the defaults stay.
+		if v, ok := stored[name]; ok && !set[name] {
+			if err := fs.Set(name, v); err != nil {
+				return usagef("--resume: the checkpoint's --%s %q: %v", name, v, err)
+			}
+		}
+	}
 	if k := ck.Meta["kernel"]; k != "" {
 		if !set["kernel"] {
 			f.kernel = k
@@ -451,6 +530,44 @@ func (f *trainFlags) adopt(fs *flag.FlagSet, set map[string]bool, ck *engine.Che
 		}
 	}
 	return nil
+}
+
+// trimMetrics reads the JSON Lines metrics file path of a run resumed after
+// epoch epochs, drops the lines of later epochs (written before an
+// interruption whose checkpoint was older) by rewriting the file
+// atomically, and returns the lines kept. A missing file has no lines.
+func trimMetrics(path string, epochs int) ([]metricsJSON, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--metrics: %w", err)
+	}
+	var keep []metricsJSON
+	var kept []byte
+	dropped := false
+	for i, line := range bytes.Split(raw, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var m metricsJSON
+		if err := json.Unmarshal(line, &m); err != nil {
+			return nil, usagef("--metrics %s, line %d: not a metrics line of boltz train (%v); give another --metrics file", path, i+1, err)
+		}
+		if m.Epoch > epochs {
+			dropped = true
+			continue
+		}
+		keep = append(keep, m)
+		kept = append(append(kept, line...), '\n')
+	}
+	if dropped {
+		if err := atomicfile.WriteFile(path, 0o644, func(w io.Writer) error { _, err := w.Write(kept); return err }); err != nil {
+			return nil, fmt.Errorf("--metrics: %w", err)
+		}
+	}
+	return keep, nil
 }
 
 // parseEvery parses --checkpoint-every: N or Nepochs, Nsteps, or a duration.
@@ -535,6 +652,49 @@ type dataset struct {
 	name   string
 	src    engine.RowSource
 	mapped bool
+	note   string // how the file was read (data.Set.Note)
+}
+
+// noteData prints how s was read, when the file did not say so itself.
+func noteData(stderr io.Writer, s *data.Set) {
+	if s != nil && s.Note != "" {
+		fmt.Fprintf(stderr, "note: %s\n", s.Note)
+	}
+}
+
+// constantKind is "all zeros" or "all ones" for such a row, else "".
+func constantKind(row []float32) string {
+	switch {
+	case row == nil:
+		return ""
+	case !slices.ContainsFunc(row, func(x float32) bool { return x != 0 }):
+		return "all zeros"
+	case !slices.ContainsFunc(row, func(x float32) bool { return x != 1 }):
+		return "all ones"
+	}
+	return ""
+}
+
+// constantRows reports whether every row of src is the same (all zeros, for
+// instance): data nothing can be learnt from. It stops at the first row that
+// differs from the first, so it reads two rows of most data.
+func constantRows(src engine.RowSource) (bool, []float32, error) {
+	V := src.Cols()
+	first, row := make([]float32, V), make([]float32, V)
+	if err := src.ReadRow(0, first); err != nil {
+		return false, nil, err
+	}
+	for r := 1; r < src.Rows(); r++ {
+		if err := src.ReadRow(r, row); err != nil {
+			return false, nil, err
+		}
+		for j := range row {
+			if row[j] != first[j] {
+				return false, nil, nil
+			}
+		}
+	}
+	return true, first, nil
 }
 
 // loadDatasets loads the training data and the validation data (--val, or
@@ -573,7 +733,7 @@ func loadDatasets(spec, valPath string, valFrac float64, opt data.Options, mode 
 		return nil, nil, err
 	}
 	fromSet := func(s *data.Set) *dataset {
-		return &dataset{name: s.Name, src: engine.Dense(s.X.Data, s.X.Cols)}
+		return &dataset{name: s.Name, src: engine.Dense(s.X.Data, s.X.Cols), note: s.Note}
 	}
 	fromMap := func(mp *data.Mapped) *dataset { return &dataset{name: mp.Name(), src: mp, mapped: true} }
 	s, mp, err := load(spec)
@@ -676,13 +836,17 @@ type metricsJSON struct {
 	ValFE         *float64 `json:"val_free_energy"`
 	FEGap         *float64 `json:"free_energy_gap"`
 	Seconds       float64  `json:"seconds"`
+	TrainRows     int      `json:"train_rows"`
+	ValRows       int      `json:"val_rows"`
 	SamplesPerSec float64  `json:"samples_per_second"`
 	extraMetrics
 }
 
+// jsonMetrics is a --metrics line: the keys of engine.EpochMetrics'
+// MarshalJSON, then the optional monitors.
 func jsonMetrics(m engine.EpochMetrics, extra extraMetrics) metricsJSON {
 	j := metricsJSON{Epoch: m.Epoch, Steps: m.Steps, TrainCE: m.TrainCE, TrainFE: m.TrainFE, Seconds: m.Seconds, SamplesPerSec: m.SamplesPerSec,
-		extraMetrics: extra}
+		TrainRows: m.TrainRows, ValRows: m.ValRows, extraMetrics: extra}
 	if m.ValRows > 0 {
 		ce, fe, gap := m.ValCE, m.ValFE, m.ValFE-m.TrainFE
 		j.ValCE, j.ValFE, j.FEGap = &ce, &fe, &gap

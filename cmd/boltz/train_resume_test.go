@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -296,4 +298,128 @@ func TestTrainBigMapped(t *testing.T) {
 		t.Errorf("resident set grew by %d MB training on a %d MB mapped file", growth>>20, size>>20)
 	}
 	_ = data.ErrNotMappable
+}
+
+// TestResumeCarriesOutputs: a run resumed with nothing but --resume DIR
+// writes to the first run's --out, --metrics and --plot; the metrics lines
+// of epochs after the checkpoint (left by an interruption that lost its
+// newest checkpoint) are replaced, not repeated; the plot's curves start at
+// epoch 1.
+func TestResumeCarriesOutputs(t *testing.T) {
+	dir := t.TempDir()
+	npy := filepath.Join(dir, "d.npy")
+	npyU8(t, npy, 600, 36, 9)
+	ck := filepath.Join(dir, "ck")
+	out, metrics, plot := filepath.Join(dir, "m.safetensors"), filepath.Join(dir, "m.jsonl"), filepath.Join(dir, "c.png")
+	if code, _, stderr := runCmd(t, "train", "--data", npy, "--hidden", "8", "--batch", "30", "--epochs", "3", "--quiet",
+		"--out", out, "--metrics", metrics, "--plot", plot, "--checkpoint", ck); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	files, _ := engine.CheckpointFiles(ck)
+	if len(files) != 2 {
+		t.Fatalf("%d checkpoints, want 2", len(files))
+	}
+	os.Remove(files[1]) // back to the end of epoch 2; the metrics file has epoch 3
+	os.Remove(out)
+	os.Remove(plot)
+	t.Chdir(t.TempDir())
+	code, _, stderr := runCmd(t, "train", "--resume", ck, "--epochs", "4", "--quiet")
+	if code != 0 {
+		t.Fatalf("resume: exit %d: %s", code, stderr)
+	}
+	if _, _, err := engine.LoadFile(out); err != nil {
+		t.Errorf("the resumed run did not write --out %s: %v", out, err)
+	}
+	if _, err := os.Stat(plot); err != nil {
+		t.Errorf("the resumed run did not draw --plot %s: %v", plot, err)
+	}
+	if _, err := os.Stat("model.safetensors"); err == nil {
+		t.Error("the resumed run wrote ./model.safetensors")
+	}
+	raw, _ := os.ReadFile(metrics)
+	var epochs []int
+	for _, l := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var m metricsJSON
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("metrics line %q: %v", l, err)
+		}
+		epochs = append(epochs, m.Epoch)
+	}
+	if fmt.Sprint(epochs) != "[1 2 3 4]" {
+		t.Errorf("metrics epochs %v, want [1 2 3 4]", epochs)
+	}
+}
+
+// TestMonitorsHistory: the epochs before a resume come first in the plotted
+// curves.
+func TestMonitorsHistory(t *testing.T) {
+	dir := t.TempDir()
+	m, _ := engine.NewRBM(4, 2, 0.1, 1)
+	f := &trainFlags{plot: filepath.Join(dir, "c.png")}
+	mon := &monitors{f: f, m: m}
+	ce := 3.0
+	pll := -7.0
+	mon.addHistory([]metricsJSON{{Epoch: 1, TrainCE: 5, TrainFE: -1}, {Epoch: 2, TrainCE: 4, ValCE: &ce, TrainFE: -2, extraMetrics: extraMetrics{PLL: &pll}}})
+	if _, err := mon.epoch(engine.EpochMetrics{Epoch: 3, TrainCE: 3, TrainFE: -3}); err != nil {
+		t.Fatal(err)
+	}
+	if len(mon.curve) != 3 || mon.curve[0].Epoch != 1 || mon.curve[2].Epoch != 3 || mon.curve[1].ValCE != 3 || !math.IsNaN(mon.curve[0].ValCE) || mon.curve[1].PLL != -7 {
+		t.Errorf("curve %+v, want epochs 1, 2 (from the metrics file) and 3", mon.curve)
+	}
+}
+
+// TestTrainCSVPixelRule: a 0/1 CSV with a trailing label column, used
+// without --label-column, is refused with exit 2 and a one-line message
+// that names the column; data that binarise to all zeros (0..255 pixels all
+// below 128) are refused as nothing to learn, naming the 0..255 rule.
+func TestTrainCSVPixelRule(t *testing.T) {
+	dir := t.TempDir()
+	r := rand.New(rand.NewPCG(3, 3))
+	var labelled, dark strings.Builder
+	for i := 0; i < 50; i++ {
+		for j := 0; j < 10; j++ {
+			fmt.Fprintf(&labelled, "%d,", r.IntN(2))
+			fmt.Fprintf(&dark, "%d", r.IntN(100))
+			if j < 9 {
+				dark.WriteByte(',')
+			}
+		}
+		fmt.Fprintf(&labelled, "%d\n", r.IntN(4))
+		dark.WriteByte('\n')
+	}
+	lp, dp := filepath.Join(dir, "labelled.csv"), filepath.Join(dir, "dark.csv")
+	os.WriteFile(lp, []byte(labelled.String()), 0o644)
+	os.WriteFile(dp, []byte(dark.String()), 0o644)
+	out := filepath.Join(dir, "m.safetensors")
+	for _, c := range []struct {
+		path string
+		code int
+		want []string
+	}{
+		{lp, exitError, []string{"column 11", "--label-column"}}, // a malformed file, like a malformed model
+		{dp, exitUsage, []string{"all zeros", "0..255", "line 1, column 1"}},
+	} {
+		code, _, stderr := runCmd(t, "train", "--data", c.path, "--hidden", "4", "--epochs", "1", "--batch", "10", "--quiet", "--out", out)
+		if code != c.code || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%s: exit %d, stderr %q; want %d and one line", c.path, code, stderr, c.code)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%s: stderr %q does not mention %q", c.path, stderr, w)
+			}
+		}
+	}
+	if code, _, stderr := runCmd(t, "train", "--data", lp, "--label-column", "--hidden", "4", "--epochs", "1", "--batch", "10", "--quiet", "--out", out); code != 0 {
+		t.Errorf("--label-column: exit %d: %s", code, stderr)
+	}
+	// Identical rows that are not all zeros or ones are refused too, but a
+	// single row is not.
+	same := filepath.Join(dir, "same.csv")
+	os.WriteFile(same, []byte(strings.Repeat("0,1,1,0\n", 6)), 0o644)
+	if code, _, stderr := runCmd(t, "train", "--data", same, "--hidden", "2", "--epochs", "1", "--batch", "2", "--val-frac", "0", "--quiet", "--out", out); code != exitUsage || !strings.Contains(stderr, "the same row") {
+		t.Errorf("identical rows: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, "train", "--data", same, "--limit", "1", "--hidden", "2", "--epochs", "1", "--batch", "1", "--val-frac", "0", "--quiet", "--out", out); code != 0 {
+		t.Errorf("one row: exit %d, stderr %q", code, stderr)
+	}
 }

@@ -224,27 +224,48 @@ func TestSIGINTCheckpointResume(t *testing.T) {
 }
 
 // TestSIGTERMWithoutCheckpointDir: SIGTERM exits with 143, and without
-// --checkpoint the checkpoint goes next to the model, from where --resume
-// continues to the uninterrupted result.
+// --checkpoint the checkpoint goes next to the model, from where the printed
+// "boltz train --resume FILE", run from another directory, continues to the
+// uninterrupted result: the same --out and --metrics files, from the
+// checkpoint.
 func TestSIGTERMWithoutCheckpointDir(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "m.safetensors")
-	code, stderr, scale := interrupt(t, func(scale int) []string { return signalRun(t, dir, out, scale) }, nil, syscall.SIGTERM, false)
+	metrics := filepath.Join(dir, "m.jsonl")
+	code, stderr, scale := interrupt(t, func(scale int) []string { return signalRun(t, dir, out, scale, "--metrics", metrics) }, nil, syscall.SIGTERM, false)
 	ckFile := filepath.Join(dir, "m.ckpt.safetensors")
-	if code != 143 || !strings.Contains(stderr, ckFile) {
+	if code != 143 || !strings.Contains(stderr, ckFile) || !strings.Contains(stderr, "boltz train --resume "+ckFile) {
 		t.Fatalf("exit %d after SIGTERM, want 143 and a message naming %s: %s", code, ckFile, stderr)
-	}
-	if code, _, stderr := runCmd(t, "train", "--resume", ckFile, "--out", out, "--quiet", "--workers", "2"); code != 0 {
-		t.Fatalf("resume: exit %d: %s", code, stderr)
 	}
 	ref := filepath.Join(dir, "ref.safetensors")
 	if code, _, stderr := runCmd(t, signalRun(t, dir, ref, scale)...); code != 0 {
 		t.Fatalf("uninterrupted run: exit %d: %s", code, stderr)
 	}
+	elsewhere := t.TempDir()
+	t.Chdir(elsewhere)
+	if code, _, stderr := runCmd(t, "train", "--resume", ckFile, "--quiet", "--workers", "2"); code != 0 {
+		t.Fatalf("resume: exit %d: %s", code, stderr)
+	}
 	a, _ := os.ReadFile(ref)
 	b, _ := os.ReadFile(out)
 	if !bytes.Equal(a, b) {
-		t.Error("resumed model differs from the uninterrupted one")
+		t.Error("resumed model (in the original --out) differs from the uninterrupted one")
+	}
+	if _, err := os.Stat(filepath.Join(elsewhere, "model.safetensors")); err == nil {
+		t.Error("the resumed run wrote ./model.safetensors instead of its --out")
+	}
+	raw, err := os.ReadFile(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	for i, l := range lines {
+		if want := `{"epoch":` + strconv.Itoa(i+1) + `,`; !strings.HasPrefix(l, want) {
+			t.Errorf("metrics line %d is %q, want it to start %s", i+1, l, want)
+		}
+	}
+	if len(lines) != 8 {
+		t.Errorf("%d metrics lines after the resumed run, want 8", len(lines))
 	}
 }
 

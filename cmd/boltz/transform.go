@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/boltzgo/boltz/data"
-	"github.com/boltzgo/boltz/internal/atomicfile"
 )
 
 const transformAbout = `Writes the hidden probabilities p(h=1|v) = σ(Wv + c) of every row of --data
@@ -23,7 +22,7 @@ func runTransform(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("transform", "--model M --data FILE [--out features.npy] [flags]", transformAbout, stderr)
 	fs.StringVar(&modelPath, "model", "", "model file (required)")
 	fs.StringVar(&dataSpec, "data", "", "data (required): mnist, mnist-test, or an IDX, NPY or CSV file")
-	fs.StringVar(&out, "out", "features.npy", "NPY file to write")
+	fs.StringVar(&out, "out", "features.npy", "NPY file to write (atomically; - for standard output)")
 	fs.Uint64Var(&seed, "seed", 1, "seed for --binarize stochastic")
 	df.register(fs)
 	ef.register(fs)
@@ -52,6 +51,7 @@ func runTransform(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	noteData(stderr, set)
 	if set.X.Cols != m.Visible {
 		return fmt.Errorf("%s has %d columns but the model has %d visible units", set.Name, set.X.Cols, m.Visible)
 	}
@@ -60,9 +60,9 @@ func runTransform(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	feat := data.Matrix{Rows: set.X.Rows, Cols: m.Hidden, Data: h}
-	if err := atomicfile.WriteFile(out, 0o644, func(w io.Writer) error { return data.WriteNPY(w, feat) }); err != nil {
+	if err := writeOut(out, stdout, func(w io.Writer) error { return data.WriteNPY(w, feat) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "wrote %d×%d hidden probabilities to %s\n", feat.Rows, feat.Cols, out)
+	fmt.Fprintf(stderr, "wrote %d×%d hidden probabilities to %s\n", feat.Rows, feat.Cols, outName(out))
 	return nil
 }
