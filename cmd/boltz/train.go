@@ -371,7 +371,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	cliJSON, _ := json.Marshal(cliFlags)
 	ckMeta := map[string]string{"cli_flags": string(cliJSON), "data_fingerprint": fingerprint,
-		"kernel": eng.Kernel().Name(), "data": train.name}
+		"kernel": engine.KernelID(eng.Kernel()), "data": train.name}
 	lastCk := ""
 	save := func(tr *engine.Trainer) error {
 		p, err := engine.SaveCheckpointDir(ckDir, tr, ckMeta, 2)
@@ -525,11 +525,23 @@ func (f *trainFlags) adopt(fs *flag.FlagSet, set map[string]bool, ck *engine.Che
 	if k := ck.Meta["kernel"]; k != "" {
 		if !set["kernel"] {
 			f.kernel = k
-		} else if f.kernel != k {
+		} else if !sameKernel(f.kernel, k) {
 			fmt.Fprintf(stderr, "boltz train: warning: resuming with kernel %s, the checkpoint was trained with %s: the model will not be bitwise identical to an uninterrupted run\n", f.kernel, k)
 		}
 	}
 	return nil
+}
+
+// sameKernel reports whether the kernel names a and b (a --kernel flag, a
+// checkpoint's record such as "asm/avx2" or an older version's "avx2") run
+// the same backend at the same level, and so train bit for bit alike.
+func sameKernel(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ka, errA := engine.KernelByName(a)
+	kb, errB := engine.KernelByName(b)
+	return errA == nil && errB == nil && engine.KernelID(ka) == engine.KernelID(kb)
 }
 
 // trimMetrics reads the JSON Lines metrics file path of a run resumed after
@@ -822,7 +834,7 @@ func (f *trainFlags) metadata(cfg engine.Config, dataName string, epochs int, en
 		"chains": cfg.Chains, "lr": cfg.LearningRate, "momentum": cfg.Momentum, "initial_momentum": cfg.InitialMomentum,
 		"momentum_epochs": cfg.MomentumEpochs, "decay": cfg.WeightDecay, "sparsity": cfg.SparsityTarget,
 		"sparsity_cost": cfg.SparsityCost, "init_sigma": f.sigma, "init_vbias": f.vbias, "seed": cfg.Seed,
-		"kernel": eng.Kernel().Name(), "workers": eng.Workers(),
+		"kernel": engine.KernelID(eng.Kernel()), "workers": eng.Workers(),
 	})
 	return string(b)
 }
