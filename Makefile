@@ -11,10 +11,11 @@ test:
 
 # The whole suite once per asm level this machine runs (BOLTZ_ISA forces the
 # level behind asm's exported functions, blocked and the default kernel).
+# -count=1: asm reads BOLTZ_ISA at init, before go test's cache can see it.
 LEVELS = $$($(GO) run ./cmd/boltz info | sed -n 's/^levels: *\([^(]*\)(.*/\1/p' | tr -d ',')
 test-isa:
 	@levels="$(LEVELS)"; test -n "$$levels" || { echo "no asm levels from boltz info"; exit 1; }; \
-	for isa in $$levels; do echo "== BOLTZ_ISA=$$isa"; BOLTZ_ISA=$$isa $(GO) test ./... || exit 1; done
+	for isa in $$levels; do echo "== BOLTZ_ISA=$$isa"; BOLTZ_ISA=$$isa $(GO) test -count=1 ./... || exit 1; done
 
 test-purego:
 	$(GO) test -tags purego ./...
