@@ -11,26 +11,52 @@
 //
 //	cmd/boltz   the command-line tool: flags, files, progress, signals
 //	engine      this package: RBMs and their training, on an Engine
+//	backends    the registry of built-in compute backends (asm, generic, gonum)
+//	asmkernel, generickernel, gonumkernel
+//	            the backends, each implementing the contract of package kernel
 //	blocked     BLIS-style float32 GEMM (fused bias/sigmoid/sampling epilogues,
-//	            a gonum BLAS wrapper), on the same micro-kernels; an Engine's
-//	            Pool is a blocked.Runner
-//	asm         AVX2/FMA micro-kernels and their pure-Go fallbacks
+//	            a gonum BLAS wrapper), on the same micro-kernels
+//	asm         the micro-kernels, one registered level per instruction set
+//	            (avx2, generic: the pure-Go twins)
 //
+// kernel (the backend contract), pool (the worker pool, a blocked.Runner),
 // data (IDX, NPY and CSV readers), safetensors (the file container) and rng
 // (the counter-based Philox4x32-10 generator) are leaves that any layer may
-// use; none of them knows of RBMs.
+// use; none of them knows of RBMs. The engine never names a backend type: it
+// gets its default kernel from package backends by name, and finds a
+// kernel's optional capabilities (kernel.Packer, kernel.FusedUpdater,
+// kernel.Geometry) through interfaces.
+//
+// # Files of this package
+//
+//	model.go       the RBM, its parameters and checks
+//	infer.go       conditionals, sampling, Gibbs chains (one shared preamble)
+//	score.go, pll.go, logz.go, ais.go
+//	               evaluation: free energy, reconstruction cross-entropy,
+//	               pseudo-likelihood, exact log Z, AIS
+//	config.go, train.go, cdstep.go, monitor.go
+//	               training: configuration, the Fit loop, the CD step and its
+//	               phases, the per-epoch monitors
+//	rows.go        row sources (dense or streamed data) and fingerprints
+//	modelfile.go, checkpoint.go, checkpointdir.go
+//	               model and checkpoint files, and the checkpoint directory
+//	               policy
+//	engine.go, kernel.go, dispatch.go
+//	               the Engine (a kernel on a pool), the parallel projection
+//	               phase, the aliases of the kernel contract, kernel choice
 //
 // An Engine pairs a Kernel with a persistent worker Pool. A Kernel is the
 // compute backend: three primitives on row-major float32 matrices (Up,
 // Down, Update; see their contracts), which know nothing of RBMs, training
-// or the pool. The built-in kernels are "generic" (pure Go, everywhere) and
-// "avx2" (GEMMs on the micro-kernels of package asm, on x86-64 with AVX2
-// and FMA: bias, sigmoid and sampling fused into the projections'
-// write-back, momentum, decay and the step fused into the weight update's;
-// a Trainer on it keeps W packed between steps); Kernels
-// lists those this machine runs and DefaultKernel picks the best. Another
-// backend (a BLAS, a GPU) implements Kernel, is checked with the conformance
-// suite in engine/kerneltest, and is plugged in with WithKernel.
+// or the pool, plus optional capabilities. The built-in kernels are "asm"
+// (GEMMs on the micro-kernels of package asm at the best level this CPU
+// runs, "asm/<level>" to pin one: bias, sigmoid and sampling fused into the
+// projections' write-back, momentum, decay, the bias steps and the step
+// fused into the weight update's; a Trainer on it keeps W packed between
+// steps), "generic" (pure Go loops, everywhere) and "gonum"; Kernels lists
+// them and DefaultKernel picks the best. Another backend (a BLAS, a GPU)
+// implements Kernel, is checked with the conformance suite in
+// engine/kerneltest, and is plugged in with WithKernel.
 //
 // # Reproducibility
 //
@@ -38,8 +64,8 @@
 // kernels must compute each output element the same way whatever part of the
 // work they are given, so training is bitwise reproducible for a given seed
 // and kernel whatever the worker count, and a run resumed from a checkpoint
-// gives the uninterrupted model bit for bit. Different kernels may differ by
-// float32 rounding (FMA).
+// gives the uninterrupted model bit for bit. Different kernels and levels
+// may differ by float32 rounding (FMA).
 //
 // # Concurrency
 //

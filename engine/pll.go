@@ -23,15 +23,11 @@ import (
 // pre-activations: F(ṽ) − F(v) = −b_j·δ − Σ_i [softplus(a_i + δ·W_ij) − softplus(a_i)]
 // with a = Wv + c and δ = ṽ_j − v_j.
 func (m *RBM) PseudoLogLikelihood(dst, v []float32, seed uint64) error {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	rows, e, err := m.prepare(v, m.Visible, true)
-	if err != nil {
-		return err
-	}
-	if len(dst) != rows {
-		return fmt.Errorf("%w: dst has %d values for %d rows", ErrShape, len(dst), rows)
-	}
+	return m.infer(v, false, dst, 1, func(rows int, e *Engine) error { return m.pll(e, rows, dst, v, seed) })
+}
+
+// pll is PseudoLogLikelihood after the checks.
+func (m *RBM) pll(e *Engine, rows int, dst, v []float32, seed uint64) error {
 	st := rng.NewStream(seed, 0, phasePLL)
 	V, H := m.Visible, m.Hidden
 	return m.eachChunk(context.Background(), rows, func(r0, r1 int, a, _ []float32) {

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -12,90 +10,6 @@ import (
 	"github.com/boltzgo/boltz/kernel"
 	"github.com/boltzgo/boltz/rng"
 )
-
-// Config holds the meta-parameters of CD-k / PCD-k training with minibatch
-// SGD. DefaultConfig gives the values of Hinton's rbm.m and Practical Guide;
-// zero means "off" for Momentum, InitialMomentum, WeightDecay and
-// SparsityTarget.
-type Config struct {
-	Epochs    int // passes over the data (Fit)
-	BatchSize int // rows a minibatch (the last batch of an epoch may be smaller)
-	K         int // Gibbs steps of the negative phase
-	PCD       bool
-	Chains    int // persistent chains for PCD (0: BatchSize)
-
-	LearningRate    float64 // ε for weights and biases
-	InitialMomentum float64 // momentum of the first MomentumEpochs epochs
-	Momentum        float64 // momentum afterwards
-	MomentumEpochs  int
-	WeightDecay     float64 // L2 cost on W only; the step subtracts ε·decay·W
-
-	// Sparsity (Practical Guide §11): with SparsityTarget > 0, the positive
-	// hidden statistics are moved by SparsityCost·(target − q), q an
-	// exponential moving average (factor SparsityDecay) of the mean hidden
-	// probability, so both W and c feel the penalty.
-	SparsityTarget float64
-	SparsityCost   float64
-	SparsityDecay  float64
-
-	Seed        uint64
-	MonitorRows int // rows of training and validation data the epoch metrics use (0: all)
-}
-
-// DefaultConfig returns CD-1 with batches of 100, ε = 0.1, momentum 0.5 for
-// 5 epochs and 0.9 afterwards, weight cost 2e-4, no sparsity, 10 epochs.
-func DefaultConfig() Config {
-	return Config{
-		Epochs: 10, BatchSize: 100, K: 1,
-		LearningRate: 0.1, InitialMomentum: 0.5, Momentum: 0.9, MomentumEpochs: 5,
-		WeightDecay: 2e-4, SparsityCost: 0.1, SparsityDecay: 0.95,
-		Seed: 1, MonitorRows: 5000,
-	}
-}
-
-// Validate reports an impossible configuration.
-func (c Config) Validate() error {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...)
-	}
-	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-	switch {
-	case c.Epochs < 0:
-		return bad("epochs %d < 0", c.Epochs)
-	case c.BatchSize < 1:
-		return bad("batch size %d < 1", c.BatchSize)
-	case c.K < 1:
-		return bad("k = %d, need at least 1 Gibbs step", c.K)
-	case c.Chains < 0:
-		return bad("%d chains", c.Chains)
-	case !finite(c.LearningRate) || c.LearningRate <= 0:
-		return bad("learning rate %v must be finite and > 0", c.LearningRate)
-	case !finite(c.Momentum) || c.Momentum < 0 || c.Momentum >= 1:
-		return bad("momentum %v must be in [0, 1)", c.Momentum)
-	case !finite(c.InitialMomentum) || c.InitialMomentum < 0 || c.InitialMomentum >= 1:
-		return bad("initial momentum %v must be in [0, 1)", c.InitialMomentum)
-	case c.MomentumEpochs < 0:
-		return bad("momentum epochs %d < 0", c.MomentumEpochs)
-	case !finite(c.WeightDecay) || c.WeightDecay < 0:
-		return bad("weight decay %v must be finite and ≥ 0", c.WeightDecay)
-	case !finite(c.SparsityTarget) || c.SparsityTarget < 0 || c.SparsityTarget >= 1:
-		return bad("sparsity target %v must be in [0, 1)", c.SparsityTarget)
-	case c.SparsityTarget > 0 && (!finite(c.SparsityCost) || c.SparsityCost < 0):
-		return bad("sparsity cost %v", c.SparsityCost)
-	case c.SparsityTarget > 0 && (!finite(c.SparsityDecay) || c.SparsityDecay < 0 || c.SparsityDecay >= 1):
-		return bad("sparsity decay %v must be in [0, 1)", c.SparsityDecay)
-	case c.MonitorRows < 0:
-		return bad("monitor rows %d < 0", c.MonitorRows)
-	}
-	return nil
-}
-
-func (c Config) chains() int {
-	if c.Chains > 0 {
-		return c.Chains
-	}
-	return c.BatchSize
-}
 
 // Trainer updates an RBM one minibatch at a time with CD-k or PCD-k. It owns
 // every buffer a step needs, so Step allocates nothing after the first call.
@@ -307,75 +221,6 @@ func (e *EpochMetrics) UnmarshalJSON(b []byte) error {
 	*e = EpochMetrics{Epoch: j.Epoch, Steps: j.Steps, TrainCE: j.TrainCE, ValCE: nan(j.ValCE), TrainFE: j.TrainFE, ValFE: nan(j.ValFE),
 		Seconds: j.Seconds, TrainRows: j.TrainRows, ValRows: j.ValRows, SamplesPerSec: j.SamplesPerSec}
 	return nil
-}
-
-// RowSource is data that Fit reads one row at a time: a slice in memory
-// (Dense) or a file mapped into memory (package data's Mapped), so that a
-// data set larger than RAM can be trained on. ReadRow copies row i,
-// 0 ≤ i < Rows(), into dst (Cols() values, which must lie in [0, 1]); it
-// reports a bad value or a read failure with an error naming the row. Fit
-// calls ReadRow from one goroutine, in the shuffled order of each epoch.
-type RowSource interface {
-	Rows() int
-	Cols() int
-	ReadRow(i int, dst []float32) error
-}
-
-// Dense returns the rows of x (row-major, cols values a row) as a RowSource.
-// Fit and FitRows read it in place, without copying it.
-func Dense(x []float32, cols int) RowSource { return &denseRows{x: x, cols: cols} }
-
-type denseRows struct {
-	x    []float32
-	cols int
-}
-
-func (d *denseRows) Cols() int { return d.cols }
-
-func (d *denseRows) Rows() int {
-	if d.cols <= 0 {
-		return 0
-	}
-	return len(d.x) / d.cols
-}
-
-func (d *denseRows) ReadRow(i int, dst []float32) error {
-	if i < 0 || i >= d.Rows() || len(dst) != d.cols {
-		return fmt.Errorf("%w: row %d of %d into %d values", ErrShape, i, d.Rows(), len(dst))
-	}
-	copy(dst, d.x[i*d.cols:(i+1)*d.cols])
-	return nil
-}
-
-// rowData is a RowSource checked for the model's width; dense is set when
-// the rows are a slice in memory, already checked for values in [0, 1].
-type rowData struct {
-	src   RowSource
-	dense []float32
-	rows  int
-}
-
-// checkRows checks src against the visible width V.
-func checkRows(src RowSource, V int) (rowData, error) {
-	if src == nil {
-		return rowData{}, fmt.Errorf("%w: no data", ErrShape)
-	}
-	if d, ok := src.(*denseRows); ok {
-		if d.cols != V || len(d.x)%V != 0 {
-			return rowData{}, fmt.Errorf("%w: %d values is not a whole number of rows of %d", ErrShape, len(d.x), V)
-		}
-		if err := checkUnit(d.x, V); err != nil {
-			return rowData{}, err
-		}
-		return rowData{src: src, dense: d.x, rows: len(d.x) / V}, nil
-	}
-	if src.Cols() != V {
-		return rowData{}, fmt.Errorf("%w: rows of %d values, the model has %d visible units", ErrShape, src.Cols(), V)
-	}
-	if src.Rows() < 0 {
-		return rowData{}, fmt.Errorf("%w: %d rows", ErrShape, src.Rows())
-	}
-	return rowData{src: src, rows: src.Rows()}, nil
 }
 
 // Every says when Fit calls FitOptions.Checkpoint. Zero fields are off.
@@ -603,53 +448,6 @@ func (t *Trainer) diverged(what string) error {
 		ErrDiverged, t.epoch+1, t.step, what, t.cfg.LearningRate, t.cfg.Momentum)
 }
 
-// monitorChunk is how many rows of a RowSource the metrics read at a time: a
-// multiple of evalChunk, so the figures equal those of the same rows in memory.
-const monitorChunk = 8 * evalChunk
-
-// monitorBuf holds the scratch rows of the metrics of a RowSource.
-type monitorBuf struct{ x, out []float32 }
-
-// monitor returns the mean reconstruction cross-entropy and free energy of
-// the first n rows of d.
-func (mb *monitorBuf) monitor(m *RBM, d rowData, n int) (ce, fe float64, err error) {
-	V := m.Visible
-	if d.dense != nil {
-		return m.monitor(d.dense[:n*V])
-	}
-	c := min(n, monitorChunk)
-	if len(mb.x) < c*V {
-		mb.x, mb.out = make([]float32, c*V), make([]float32, c)
-	}
-	var sce, sfe float64
-	for r0 := 0; r0 < n; r0 += c {
-		k := min(c, n-r0)
-		x, out := mb.x[:k*V], mb.out[:k]
-		for r := 0; r < k; r++ {
-			row := x[r*V : (r+1)*V]
-			if err := d.src.ReadRow(r0+r, row); err != nil {
-				return 0, 0, err
-			}
-			if err := checkUnit(row, V); err != nil {
-				return 0, 0, fmt.Errorf("row %d: %w", r0+r, err)
-			}
-		}
-		if err := m.ReconstructionCrossEntropy(out, x); err != nil {
-			return 0, 0, err
-		}
-		for _, v := range out {
-			sce += float64(v)
-		}
-		if err := m.FreeEnergy(out, x); err != nil {
-			return 0, 0, err
-		}
-		for _, v := range out {
-			sfe += float64(v)
-		}
-	}
-	return sce / float64(n), sfe / float64(n), nil
-}
-
 // InitVisibleBiasRows sets the visible biases from the unit means of the
 // rows of src as InitVisibleBias does for a slice, in one pass over src.
 func (m *RBM) InitVisibleBiasRows(src RowSource) error {
@@ -680,65 +478,6 @@ func (m *RBM) InitVisibleBiasRows(src RowSource) error {
 		m.B[j] = float32(math.Log(p / (1 - p)))
 	}
 	return nil
-}
-
-// fingerprintRows is how many rows DataFingerprint hashes at most.
-const fingerprintRows = 4096
-
-// DataFingerprint identifies a data set cheaply, so that a resumed run can
-// refuse data that differ from those a checkpoint was trained on: it holds
-// the row and column counts and a SHA-256 of up to 4096 rows spread evenly
-// over src (the first and the last included), as float32 values.
-func DataFingerprint(src RowSource) (string, error) {
-	rows, cols := src.Rows(), src.Cols()
-	h := sha256.New()
-	row := make([]float32, cols)
-	buf := make([]byte, 4*cols)
-	n := min(rows, fingerprintRows)
-	for k := 0; k < n; k++ {
-		i := k
-		if n > 1 && rows > n {
-			i = int(int64(k) * int64(rows-1) / int64(n-1))
-		}
-		if err := src.ReadRow(i, row); err != nil {
-			return "", err
-		}
-		for j, x := range row {
-			binary.LittleEndian.PutUint32(buf[4*j:], math.Float32bits(x))
-		}
-		h.Write(buf)
-	}
-	return fmt.Sprintf("rows=%d cols=%d sha256=%x", rows, cols, h.Sum(nil)[:16]), nil
-}
-
-func monitorRows(rows, limit int) int {
-	if limit > 0 && rows > limit {
-		return limit
-	}
-	return rows
-}
-
-// monitor returns the mean reconstruction cross-entropy and mean free energy
-// of the rows of v.
-func (m *RBM) monitor(v []float32) (ce, fe float64, err error) {
-	rows := len(v) / m.Visible
-	buf := make([]float32, rows)
-	if err = m.ReconstructionCrossEntropy(buf, v); err != nil {
-		return
-	}
-	ce = meanOf(buf)
-	if err = m.FreeEnergy(buf, v); err != nil {
-		return
-	}
-	return ce, meanOf(buf), nil
-}
-
-func meanOf(x []float32) float64 {
-	var s float64
-	for _, v := range x {
-		s += float64(v)
-	}
-	return s / float64(len(x))
 }
 
 // shuffle fills perm with a permutation of 0..len-1 drawn from the seed's

@@ -1,0 +1,92 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+)
+
+// The training configuration and its checks.
+
+// Config holds the meta-parameters of CD-k / PCD-k training with minibatch
+// SGD. DefaultConfig gives the values of Hinton's rbm.m and Practical Guide;
+// zero means "off" for Momentum, InitialMomentum, WeightDecay and
+// SparsityTarget.
+type Config struct {
+	Epochs    int // passes over the data (Fit)
+	BatchSize int // rows a minibatch (the last batch of an epoch may be smaller)
+	K         int // Gibbs steps of the negative phase
+	PCD       bool
+	Chains    int // persistent chains for PCD (0: BatchSize)
+
+	LearningRate    float64 // ε for weights and biases
+	InitialMomentum float64 // momentum of the first MomentumEpochs epochs
+	Momentum        float64 // momentum afterwards
+	MomentumEpochs  int
+	WeightDecay     float64 // L2 cost on W only; the step subtracts ε·decay·W
+
+	// Sparsity (Practical Guide §11): with SparsityTarget > 0, the positive
+	// hidden statistics are moved by SparsityCost·(target − q), q an
+	// exponential moving average (factor SparsityDecay) of the mean hidden
+	// probability, so both W and c feel the penalty.
+	SparsityTarget float64
+	SparsityCost   float64
+	SparsityDecay  float64
+
+	Seed        uint64
+	MonitorRows int // rows of training and validation data the epoch metrics use (0: all)
+}
+
+// DefaultConfig returns CD-1 with batches of 100, ε = 0.1, momentum 0.5 for
+// 5 epochs and 0.9 afterwards, weight cost 2e-4, no sparsity, 10 epochs.
+func DefaultConfig() Config {
+	return Config{
+		Epochs: 10, BatchSize: 100, K: 1,
+		LearningRate: 0.1, InitialMomentum: 0.5, Momentum: 0.9, MomentumEpochs: 5,
+		WeightDecay: 2e-4, SparsityCost: 0.1, SparsityDecay: 0.95,
+		Seed: 1, MonitorRows: 5000,
+	}
+}
+
+// Validate reports an impossible configuration.
+func (c Config) Validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...)
+	}
+	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	switch {
+	case c.Epochs < 0:
+		return bad("epochs %d < 0", c.Epochs)
+	case c.BatchSize < 1:
+		return bad("batch size %d < 1", c.BatchSize)
+	case c.K < 1:
+		return bad("k = %d, need at least 1 Gibbs step", c.K)
+	case c.Chains < 0:
+		return bad("%d chains", c.Chains)
+	case !finite(c.LearningRate) || c.LearningRate <= 0:
+		return bad("learning rate %v must be finite and > 0", c.LearningRate)
+	case !finite(c.Momentum) || c.Momentum < 0 || c.Momentum >= 1:
+		return bad("momentum %v must be in [0, 1)", c.Momentum)
+	case !finite(c.InitialMomentum) || c.InitialMomentum < 0 || c.InitialMomentum >= 1:
+		return bad("initial momentum %v must be in [0, 1)", c.InitialMomentum)
+	case c.MomentumEpochs < 0:
+		return bad("momentum epochs %d < 0", c.MomentumEpochs)
+	case !finite(c.WeightDecay) || c.WeightDecay < 0:
+		return bad("weight decay %v must be finite and ≥ 0", c.WeightDecay)
+	case !finite(c.SparsityTarget) || c.SparsityTarget < 0 || c.SparsityTarget >= 1:
+		return bad("sparsity target %v must be in [0, 1)", c.SparsityTarget)
+	case c.SparsityTarget > 0 && (!finite(c.SparsityCost) || c.SparsityCost < 0):
+		return bad("sparsity cost %v", c.SparsityCost)
+	case c.SparsityTarget > 0 && (!finite(c.SparsityDecay) || c.SparsityDecay < 0 || c.SparsityDecay >= 1):
+		return bad("sparsity decay %v must be in [0, 1)", c.SparsityDecay)
+	case c.MonitorRows < 0:
+		return bad("monitor rows %d < 0", c.MonitorRows)
+	}
+	return nil
+}
+
+func (c Config) chains() int {
+	if c.Chains > 0 {
+		return c.Chains
+	}
+	return c.BatchSize
+}
