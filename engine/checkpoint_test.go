@@ -21,14 +21,20 @@ var resumeCases = []struct {
 	{"pcd2-sparse", func(c *Config) { c.PCD, c.K, c.Chains, c.SparsityTarget = true, 2, 7, 0.1 }},
 }
 
-// resumeSetup returns a fresh model and config for the resume tests.
+// resumeSetup returns a fresh model and config for the resume tests, on the
+// generic kernel.
 func resumeSetup(t *testing.T, mod func(*Config), workers int) (*RBM, Config) {
+	return resumeSetupOn(t, Generic, mod, workers)
+}
+
+// resumeSetupOn is resumeSetup on kernel k.
+func resumeSetupOn(t *testing.T, k Kernel, mod func(*Config), workers int) (*RBM, Config) {
 	t.Helper()
 	m, err := NewRBM(30, 11, 0.01, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.SetEngine(testEngine(t, Generic, workers))
+	m.SetEngine(testEngine(t, k, workers))
 	cfg := DefaultConfig()
 	cfg.Epochs, cfg.BatchSize, cfg.Seed, cfg.MomentumEpochs = 4, 9, 11, 2
 	mod(&cfg)
@@ -48,11 +54,18 @@ func checkpointBytes(t *testing.T, tr *Trainer) []byte {
 // TestResumeBitwise interrupts training at an epoch boundary and in the
 // middle of an epoch (several times over), writes a checkpoint, reads it
 // into a new trainer on an engine with another worker count, and checks
-// that the finished model and state equal the uninterrupted run's bit for bit.
+// that the finished model and state equal the uninterrupted run's bit for
+// bit, for every built-in kernel and asm level.
 func TestResumeBitwise(t *testing.T) {
+	for _, k := range builtinKernels(t) {
+		t.Run(KernelID(k), func(t *testing.T) { testResumeBitwise(t, k) })
+	}
+}
+
+func testResumeBitwise(t *testing.T, k Kernel) {
 	data := patterns(100, 30, 4) // 12 minibatches of 9 rows, the last one of 1
 	for _, tc := range resumeCases {
-		m, cfg := resumeSetup(t, tc.mod, 1)
+		m, cfg := resumeSetupOn(t, k, tc.mod, 1)
 		m.InitVisibleBias(data)
 		ref, _ := NewTrainer(m, cfg)
 		if err := ref.Fit(context.Background(), data, FitOptions{}); err != nil {
@@ -69,7 +82,7 @@ func TestResumeBitwise(t *testing.T) {
 			"many":           {1, 2, 13, 30, 31, 47},
 		}
 		for name, at := range stops {
-			m2, cfg2 := resumeSetup(t, tc.mod, 3)
+			m2, cfg2 := resumeSetupOn(t, k, tc.mod, 3)
 			m2.InitVisibleBias(data)
 			tr, _ := NewTrainer(m2, cfg2)
 			workers := []int{2, 1, 4}
@@ -100,7 +113,7 @@ func TestResumeBitwise(t *testing.T) {
 				if ck.Step != tr.Steps() || ck.Epoch != tr.Epoch() || ck.Batch != tr.Batch() || ck.Meta["note"] != "test" {
 					t.Fatalf("%s/%s: checkpoint at step %d epoch %d batch %d, trainer at %d %d %d", tc.name, name, ck.Step, ck.Epoch, ck.Batch, tr.Steps(), tr.Epoch(), tr.Batch())
 				}
-				if tr, err = ck.Resume(testEngine(t, Generic, workers[i%len(workers)])); err != nil {
+				if tr, err = ck.Resume(testEngine(t, k, workers[i%len(workers)])); err != nil {
 					t.Fatal(err)
 				}
 			}
