@@ -5,6 +5,7 @@ package boltz_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/boltzgo/boltz/blocked"
@@ -32,13 +33,19 @@ func BenchmarkCDStep(b *testing.B) {
 	}
 	names := []string{}
 	for _, name := range engine.Kernels() {
+		if kernels[name] == nil {
+			kernels[name] = func() (*engine.Engine, error) { return engine.New(engine.WithKernelName(name)) }
+		}
+		names = append(names, name)
+	}
+	for _, l := range engine.Levels() { // asm at each level: kernel=asm-avx2, kernel=asm-generic
+		name := "asm/" + l
 		kernels[name] = func() (*engine.Engine, error) { return engine.New(engine.WithKernelName(name)) }
 		names = append(names, name)
 	}
-	names = append(names, "gonum")
 	for _, name := range names {
 		for _, s := range shapes {
-			b.Run(fmt.Sprintf("kernel=%s/V=%d/H=%d/B=%d", name, s.V, s.H, s.B), func(b *testing.B) {
+			b.Run(fmt.Sprintf("kernel=%s/V=%d/H=%d/B=%d", strings.ReplaceAll(name, "/", "-"), s.V, s.H, s.B), func(b *testing.B) {
 				eng, err := kernels[name]()
 				if err != nil {
 					b.Fatal(err)
