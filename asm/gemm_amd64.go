@@ -204,3 +204,16 @@ func gemmPackRows16AVX2(dst []float32, src []float32, ld int, k int, panels int,
 //
 //go:noescape
 func gemmPackRows6AVX2(dst []float32, src []float32, ld int, k int, panels int, stride int)
+
+// bernoulliAVX2 draws the Bernoulli states of the probabilities of an m×n
+// block of C (row-major, ldc elements apart) into S (lds apart):
+//
+//	st := rng.Stream{Key: [2]uint32{key0, key1}, Step: step, Phase: phase}
+//	for i := range m {
+//		st.Bernoulli(s[i*lds:][:n], c[i*ldc:][:n], row0+i, col0)
+//	}
+//
+// with the sample pass of gemmSampleAVX2. The caller checks the lengths.
+//
+//go:noescape
+func bernoulliAVX2(c []float32, s []float32, m int, n int, ldc int, lds int, key0 uint32, key1 uint32, phase uint32, step uint32, row0 int, col0 int)

@@ -18496,3 +18496,1113 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// func bernoulliAVX2(c []float32, s []float32, m int, n int, ldc int, lds int, key0 uint32, key1 uint32, phase uint32, step uint32, row0 int, col0 int)
+// Requires: AVX, AVX2
+TEXT ·bernoulliAVX2(SB), NOSPLIT, $224-112
+	MOVQ  c_base+0(FP), AX
+	MOVQ  AX, (SP)
+	MOVQ  m+48(FP), AX
+	MOVQ  AX, 8(SP)
+	TESTQ AX, AX
+	JZ    done
+	MOVQ  n+56(FP), AX
+	TESTQ AX, AX
+	JZ    done
+	MOVQ  s_base+24(FP), AX
+	MOVQ  AX, 16(SP)
+	MOVQ  row0+96(FP), AX
+	MOVQ  AX, 24(SP)
+
+	// Unaligned sampling: lane j of a group of 8 units from col0+8g takes word
+	// (col0+j)%4 of block (col0+8g)/4 + (col0%4+j)/4.
+	MOVQ         col0+104(FP), AX
+	ANDQ         $0x03, AX
+	VMOVQ        AX, X0
+	VPBROADCASTD X0, Y0
+	VPADDD       gemmConsts<>+576(SB), Y0, Y0
+	VPAND        gemmConsts<>+736(SB), Y0, Y1
+	VMOVDQU      Y1, 64(SP)
+	VPSRLD       $0x02, Y0, Y0
+	VMOVDQU      Y0, 32(SP)
+	MOVL         key0+80(FP), AX
+	VMOVD        AX, X0
+	VPBROADCASTD X0, Y0
+	VMOVDQU      Y0, 96(SP)
+	MOVL         key1+84(FP), AX
+	VMOVD        AX, X0
+	VPBROADCASTD X0, Y0
+	VMOVDQU      Y0, 128(SP)
+	MOVL         phase+88(FP), AX
+	VMOVD        AX, X0
+	VPBROADCASTD X0, Y0
+	VMOVDQU      Y0, 160(SP)
+	MOVL         step+92(FP), AX
+	VMOVD        AX, X0
+	VPBROADCASTD X0, Y0
+	VMOVDQU      Y0, 192(SP)
+
+	// Sample pass over the row panel: S = Uniform(Philox) < C.
+	MOVQ  col0+104(FP), AX
+	TESTQ $0x00000003, AX
+	JNZ   sampleU
+
+	// col0 % 4 == 0: one Philox vector = 2 rows × 16 columns; two vectors
+	// (32 columns) an iteration.
+	MOVQ 8(SP), AX
+	MOVQ (SP), CX
+	MOVQ 16(SP), DX
+	MOVQ 24(SP), BX
+
+sampleArow:
+	MOVQ CX, SI
+	MOVQ DX, DI
+	MOVQ col0+104(FP), R8
+	SHRQ $0x02, R8
+	MOVQ n+56(FP), R9
+
+sampleAcol:
+	VMOVQ        R8, X0
+	VPBROADCASTD X0, Y0
+	VPADDD       gemmConsts<>+608(SB), Y0, Y0
+	VMOVQ        BX, X1
+	VPBROADCASTD X1, Y1
+	VPADDD       gemmConsts<>+640(SB), Y1, Y1
+	VMOVDQU      Y0, Y2
+	VMOVDQU      Y1, Y3
+	VMOVDQU      160(SP), Y4
+	VMOVDQU      192(SP), Y5
+	VPADDD       gemmConsts<>+768(SB), Y0, Y0
+	VMOVDQU      Y1, Y1
+	VMOVDQU      160(SP), Y6
+	VMOVDQU      192(SP), Y7
+	VMOVDQU      96(SP), Y8
+	VMOVDQU      128(SP), Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+
+	// In-lane 4×4 transpose: T0, T1 = row r units 0-7, 8-15; T2, T3 = row r+1.
+	VPUNPCKLDQ  Y3, Y2, Y8
+	VPUNPCKHDQ  Y3, Y2, Y2
+	VPUNPCKLDQ  Y5, Y4, Y3
+	VPUNPCKHDQ  Y5, Y4, Y4
+	VPUNPCKLQDQ Y3, Y8, Y5
+	VPUNPCKHQDQ Y3, Y8, Y3
+	VPUNPCKLQDQ Y4, Y2, Y8
+	VPUNPCKHQDQ Y4, Y2, Y2
+	VPSRLD      $0x08, Y5, Y5
+	VCVTDQ2PS   Y5, Y5
+	VMULPS      gemmConsts<>+544(SB), Y5, Y5
+	VPSRLD      $0x08, Y3, Y3
+	VCVTDQ2PS   Y3, Y3
+	VMULPS      gemmConsts<>+544(SB), Y3, Y3
+	VPSRLD      $0x08, Y8, Y8
+	VCVTDQ2PS   Y8, Y8
+	VMULPS      gemmConsts<>+544(SB), Y8, Y8
+	VPSRLD      $0x08, Y2, Y2
+	VCVTDQ2PS   Y2, Y2
+	VMULPS      gemmConsts<>+544(SB), Y2, Y2
+
+	// In-lane 4×4 transpose: T0, T1 = row r units 0-7, 8-15; T2, T3 = row r+1.
+	VPUNPCKLDQ  Y1, Y0, Y4
+	VPUNPCKHDQ  Y1, Y0, Y0
+	VPUNPCKLDQ  Y7, Y6, Y1
+	VPUNPCKHDQ  Y7, Y6, Y6
+	VPUNPCKLQDQ Y1, Y4, Y7
+	VPUNPCKHQDQ Y1, Y4, Y1
+	VPUNPCKLQDQ Y6, Y0, Y4
+	VPUNPCKHQDQ Y6, Y0, Y0
+	VPSRLD      $0x08, Y7, Y7
+	VCVTDQ2PS   Y7, Y7
+	VMULPS      gemmConsts<>+544(SB), Y7, Y7
+	VPSRLD      $0x08, Y1, Y1
+	VCVTDQ2PS   Y1, Y1
+	VMULPS      gemmConsts<>+544(SB), Y1, Y1
+	VPSRLD      $0x08, Y4, Y4
+	VCVTDQ2PS   Y4, Y4
+	VMULPS      gemmConsts<>+544(SB), Y4, Y4
+	VPSRLD      $0x08, Y0, Y0
+	VCVTDQ2PS   Y0, Y0
+	VMULPS      gemmConsts<>+544(SB), Y0, Y0
+	MOVQ        ldc+64(FP), R10
+	MOVQ        lds+72(FP), R11
+	SHLQ        $0x02, R10
+	SHLQ        $0x02, R11
+	CMPQ        R9, $0x10
+	JL          sampleA0masked
+	VCMPPS      $0x11, (SI), Y5, Y5
+	VANDPS      gemmConsts<>+64(SB), Y5, Y5
+	VMOVUPS     Y5, (DI)
+	VCMPPS      $0x11, 32(SI), Y3, Y3
+	VANDPS      gemmConsts<>+64(SB), Y3, Y3
+	VMOVUPS     Y3, 32(DI)
+	CMPQ        AX, $0x02
+	JL          sampleA1
+	VCMPPS      $0x11, (SI)(R10*1), Y8, Y8
+	VANDPS      gemmConsts<>+64(SB), Y8, Y8
+	VMOVUPS     Y8, (DI)(R11*1)
+	VCMPPS      $0x11, 32(SI)(R10*1), Y2, Y2
+	VANDPS      gemmConsts<>+64(SB), Y2, Y2
+	VMOVUPS     Y2, 32(DI)(R11*1)
+	JMP         sampleA1
+
+sampleA0masked:
+	MOVQ       $0x00000010, R13
+	SUBQ       R9, R13
+	LEAQ       gemmMaskTab<>+0(SB), R12
+	LEAQ       (R12)(R13*4), R12
+	VMOVUPS    (R12), Y6
+	VMASKMOVPS (SI), Y6, Y9
+	VCMPPS     $0x11, Y9, Y5, Y5
+	VANDPS     gemmConsts<>+64(SB), Y5, Y5
+	VMASKMOVPS Y5, Y6, (DI)
+	VMOVUPS    32(R12), Y5
+	VMASKMOVPS 32(SI), Y5, Y6
+	VCMPPS     $0x11, Y6, Y3, Y3
+	VANDPS     gemmConsts<>+64(SB), Y3, Y3
+	VMASKMOVPS Y3, Y5, 32(DI)
+	CMPQ       AX, $0x02
+	JL         sampleA1
+	VMOVUPS    (R12), Y3
+	VMASKMOVPS (SI)(R10*1), Y3, Y5
+	VCMPPS     $0x11, Y5, Y8, Y8
+	VANDPS     gemmConsts<>+64(SB), Y8, Y8
+	VMASKMOVPS Y8, Y3, (DI)(R11*1)
+	VMOVUPS    32(R12), Y3
+	VMASKMOVPS 32(SI)(R10*1), Y3, Y5
+	VCMPPS     $0x11, Y5, Y2, Y2
+	VANDPS     gemmConsts<>+64(SB), Y2, Y2
+	VMASKMOVPS Y2, Y3, 32(DI)(R11*1)
+
+sampleA1:
+	MOVQ    R9, R12
+	SUBQ    $0x10, R12
+	JLE     sampleAnext
+	CMPQ    R12, $0x10
+	JL      sampleA1masked
+	VCMPPS  $0x11, 64(SI), Y7, Y7
+	VANDPS  gemmConsts<>+64(SB), Y7, Y7
+	VMOVUPS Y7, 64(DI)
+	VCMPPS  $0x11, 96(SI), Y1, Y1
+	VANDPS  gemmConsts<>+64(SB), Y1, Y1
+	VMOVUPS Y1, 96(DI)
+	CMPQ    AX, $0x02
+	JL      sampleAnext
+	VCMPPS  $0x11, 64(SI)(R10*1), Y4, Y4
+	VANDPS  gemmConsts<>+64(SB), Y4, Y4
+	VMOVUPS Y4, 64(DI)(R11*1)
+	VCMPPS  $0x11, 96(SI)(R10*1), Y0, Y0
+	VANDPS  gemmConsts<>+64(SB), Y0, Y0
+	VMOVUPS Y0, 96(DI)(R11*1)
+	JMP     sampleAnext
+
+sampleA1masked:
+	MOVQ       $0x00000010, R13
+	SUBQ       R12, R13
+	LEAQ       gemmMaskTab<>+0(SB), R12
+	LEAQ       (R12)(R13*4), R12
+	VMOVUPS    (R12), Y2
+	VMASKMOVPS 64(SI), Y2, Y3
+	VCMPPS     $0x11, Y3, Y7, Y7
+	VANDPS     gemmConsts<>+64(SB), Y7, Y7
+	VMASKMOVPS Y7, Y2, 64(DI)
+	VMOVUPS    32(R12), Y2
+	VMASKMOVPS 96(SI), Y2, Y3
+	VCMPPS     $0x11, Y3, Y1, Y1
+	VANDPS     gemmConsts<>+64(SB), Y1, Y1
+	VMASKMOVPS Y1, Y2, 96(DI)
+	CMPQ       AX, $0x02
+	JL         sampleAnext
+	VMOVUPS    (R12), Y1
+	VMASKMOVPS 64(SI)(R10*1), Y1, Y2
+	VCMPPS     $0x11, Y2, Y4, Y4
+	VANDPS     gemmConsts<>+64(SB), Y4, Y4
+	VMASKMOVPS Y4, Y1, 64(DI)(R11*1)
+	VMOVUPS    32(R12), Y1
+	VMASKMOVPS 96(SI)(R10*1), Y1, Y2
+	VCMPPS     $0x11, Y2, Y0, Y0
+	VANDPS     gemmConsts<>+64(SB), Y0, Y0
+	VMASKMOVPS Y0, Y1, 96(DI)(R11*1)
+
+sampleAnext:
+	ADDQ $0x80, SI
+	ADDQ $0x80, DI
+	ADDQ $0x08, R8
+	SUBQ $0x20, R9
+	JG   sampleAcol
+	MOVQ ldc+64(FP), SI
+	MOVQ lds+72(FP), DI
+	SHLQ $0x03, SI
+	SHLQ $0x03, DI
+	ADDQ SI, CX
+	ADDQ DI, DX
+	ADDQ $0x02, BX
+	SUBQ $0x02, AX
+	JG   sampleArow
+	JMP  sampleDone
+
+sampleU:
+	// col0 % 4 != 0: one Philox vector = 1 row × 8 columns, lane j keeps word
+	// (col0+j)%4 of its own block; two vectors (16 columns) an iteration.
+	MOVQ 8(SP), AX
+	MOVQ (SP), CX
+	MOVQ 16(SP), DX
+	MOVQ 24(SP), BX
+
+sampleUrow:
+	MOVQ CX, SI
+	MOVQ DX, DI
+	MOVQ col0+104(FP), R8
+	SHRQ $0x02, R8
+	MOVQ n+56(FP), R9
+
+sampleUcol:
+	VMOVQ        R8, X0
+	VPBROADCASTD X0, Y0
+	VPADDD       32(SP), Y0, Y0
+	VMOVQ        BX, X1
+	VPBROADCASTD X1, Y1
+	VMOVDQU      Y0, Y2
+	VMOVDQU      Y1, Y3
+	VMOVDQU      160(SP), Y4
+	VMOVDQU      192(SP), Y5
+	VPADDD       gemmConsts<>+704(SB), Y0, Y0
+	VMOVDQU      Y1, Y1
+	VMOVDQU      160(SP), Y6
+	VMOVDQU      192(SP), Y7
+	VMOVDQU      96(SP), Y8
+	VMOVDQU      128(SP), Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VPADDD       gemmConsts<>+480(SB), Y8, Y8
+	VPADDD       gemmConsts<>+512(SB), Y9, Y9
+	VPSRLQ       $0x20, Y2, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y2, Y2
+	VPSRLQ       $0x20, Y4, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y4, Y11
+	VPSRLQ       $0x20, Y2, Y4
+	VPBLENDD     $0xaa, Y10, Y4, Y4
+	VPXOR        Y5, Y4, Y4
+	VPXOR        Y9, Y4, Y4
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y2, Y5
+	VPSRLQ       $0x20, Y11, Y2
+	VPBLENDD     $0xaa, Y12, Y2, Y2
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y8, Y2, Y2
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y3
+	VPSRLQ       $0x20, Y0, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y10, Y10
+	VPMULUDQ     gemmConsts<>+416(SB), Y0, Y0
+	VPSRLQ       $0x20, Y6, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y12, Y12
+	VPMULUDQ     gemmConsts<>+448(SB), Y6, Y11
+	VPSRLQ       $0x20, Y0, Y6
+	VPBLENDD     $0xaa, Y10, Y6, Y6
+	VPXOR        Y7, Y6, Y6
+	VPXOR        Y9, Y6, Y6
+	VPSLLQ       $0x20, Y10, Y10
+	VPBLENDD     $0xaa, Y10, Y0, Y7
+	VPSRLQ       $0x20, Y11, Y0
+	VPBLENDD     $0xaa, Y12, Y0, Y0
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y8, Y0, Y0
+	VPSLLQ       $0x20, Y12, Y12
+	VPBLENDD     $0xaa, Y12, Y11, Y1
+	VMOVDQU      64(SP), Y8
+	VPCMPEQD     gemmConsts<>+672(SB), Y8, Y9
+	VBLENDVPS    Y9, Y3, Y2, Y2
+	VPCMPEQD     gemmConsts<>+704(SB), Y8, Y9
+	VBLENDVPS    Y9, Y4, Y2, Y2
+	VPCMPEQD     gemmConsts<>+736(SB), Y8, Y9
+	VBLENDVPS    Y9, Y5, Y2, Y2
+	VPSRLD       $0x08, Y2, Y2
+	VCVTDQ2PS    Y2, Y2
+	VMULPS       gemmConsts<>+544(SB), Y2, Y2
+	VMOVDQU      64(SP), Y3
+	VPCMPEQD     gemmConsts<>+672(SB), Y3, Y4
+	VBLENDVPS    Y4, Y1, Y0, Y0
+	VPCMPEQD     gemmConsts<>+704(SB), Y3, Y4
+	VBLENDVPS    Y4, Y6, Y0, Y0
+	VPCMPEQD     gemmConsts<>+736(SB), Y3, Y4
+	VBLENDVPS    Y4, Y7, Y0, Y0
+	VPSRLD       $0x08, Y0, Y0
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       gemmConsts<>+544(SB), Y0, Y0
+	CMPQ         R9, $0x08
+	JL           sampleU0masked
+	VCMPPS       $0x11, (SI), Y2, Y2
+	VANDPS       gemmConsts<>+64(SB), Y2, Y2
+	VMOVUPS      Y2, (DI)
+	JMP          sampleU1
+
+sampleU0masked:
+	MOVQ       $0x00000010, R11
+	SUBQ       R9, R11
+	LEAQ       gemmMaskTab<>+0(SB), R10
+	LEAQ       (R10)(R11*4), R10
+	VMOVUPS    (R10), Y1
+	VMASKMOVPS (SI), Y1, Y3
+	VCMPPS     $0x11, Y3, Y2, Y2
+	VANDPS     gemmConsts<>+64(SB), Y2, Y2
+	VMASKMOVPS Y2, Y1, (DI)
+
+sampleU1:
+	MOVQ    R9, R10
+	SUBQ    $0x08, R10
+	JLE     sampleUnext
+	CMPQ    R10, $0x08
+	JL      sampleU1masked
+	VCMPPS  $0x11, 32(SI), Y0, Y0
+	VANDPS  gemmConsts<>+64(SB), Y0, Y0
+	VMOVUPS Y0, 32(DI)
+	JMP     sampleUnext
+
+sampleU1masked:
+	MOVQ       $0x00000010, R11
+	SUBQ       R10, R11
+	LEAQ       gemmMaskTab<>+0(SB), R10
+	LEAQ       (R10)(R11*4), R10
+	VMOVUPS    (R10), Y1
+	VMASKMOVPS 32(SI), Y1, Y2
+	VCMPPS     $0x11, Y2, Y0, Y0
+	VANDPS     gemmConsts<>+64(SB), Y0, Y0
+	VMASKMOVPS Y0, Y1, 32(DI)
+
+sampleUnext:
+	ADDQ $0x40, SI
+	ADDQ $0x40, DI
+	ADDQ $0x04, R8
+	SUBQ $0x10, R9
+	JG   sampleUcol
+	MOVQ ldc+64(FP), SI
+	MOVQ lds+72(FP), DI
+	SHLQ $0x02, SI
+	SHLQ $0x02, DI
+	ADDQ SI, CX
+	ADDQ DI, DX
+	INCQ BX
+	DECQ AX
+	JG   sampleUrow
+
+sampleDone:
+done:
+	VZEROUPPER
+	RET

@@ -4,8 +4,8 @@ package asm
 
 import "github.com/klauspost/cpuid/v2"
 
-// archImpls returns the assembly levels of amd64, best first.
-func archImpls() []*Impl { return []*Impl{avx2Impl} }
+// archImpls returns the assembly levels of amd64, best first: avx512, avx2.
+func archImpls() []*Impl { return []*Impl{avx512Impl, avx2Impl} }
 
 // avx2Impl is the AVX2/FMA3 level: a 6×16 GEMM tile (12 ymm accumulators)
 // and 8-lane sigmoid and matvec kernels. cpuid's AVX2 already requires AVX,

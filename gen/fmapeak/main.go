@@ -25,37 +25,40 @@ import (
 // FMAPeakFlopsPerIter is accs·16.
 const accs = 12
 
-func main() { x86.Main(x86.AVX2, generate) }
+func main() { x86.Main(generate, x86.AVX2, x86.AVX512) }
 
 // generate emits the file.
 func generate(g *x86.Gen) {
 	g.ConstraintExpr("!purego")
-	fmaPeak(g, "fmaPeakAVX2", accs)
+	fmaPeak(g, "fmaPeak"+g.ISA.Name, accs)
 }
 
-// fmaPeak emits a kernel of n iterations of k independent 8-lane FMAs.
+// fmaPeak emits a kernel of n iterations of k independent FMAs of the
+// level's width (8 lanes for AVX2, 16 for AVX512).
 func fmaPeak(g *x86.Gen, name string, k int) {
 	g.TEXT(name, attr.NOSPLIT, "func(n int)")
-	g.Doc(fmt.Sprintf("%s runs n iterations of %d independent VFMADD231PS on ymm", name, k),
+	lanes := g.ISA.Lanes()
+	regName := map[int]string{8: "ymm", 16: "zmm"}[lanes]
+	g.Doc(fmt.Sprintf("%s runs n iterations of %d independent VFMADD231PS on %s", name, k, regName),
 		"registers (no memory operands), the Go loop",
 		"",
 		"\tfor ; n > 0; n-- {",
 		fmt.Sprintf("\t\tfor r := range %d {", k),
-		"\t\t\tacc[r] += a * b // 8 lanes",
+		fmt.Sprintf("\t\t\tacc[r] += a * b // %d lanes", lanes),
 		"\t\t}",
 		"\t}",
 		"",
-		fmt.Sprintf("so %d float32 flops an iteration.", 16*k))
+		fmt.Sprintf("so %d float32 flops an iteration.", 2*lanes*k))
 	g.Pragma("noescape")
 	n := g.Load(g.Param("n"), g.GP64())
 	acc := make([]VecVirtual, k)
 	for r := range acc {
 		acc[r] = g.Vec()
-		g.VXORPS(acc[r], acc[r], acc[r])
+		g.Zero(acc[r])
 	}
 	a, b := g.Vec(), g.Vec()
-	g.VXORPS(a, a, a)
-	g.VXORPS(b, b, b)
+	g.Zero(a)
+	g.Zero(b)
 	g.TESTQ(n, n)
 	g.JLE(LabelRef("done"))
 	g.Label("loop")

@@ -86,6 +86,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/boltzgo/boltz/gen/internal/x86"
 	"github.com/mmcloughlin/avo/attr"
@@ -94,10 +95,19 @@ import (
 )
 
 const (
-	mrMax  = 6  // rows of the register tile
-	nr     = 16 // columns of the register tile (2 ymm)
+	nr     = 16 // columns of the AVX2 register tile (2 ymm): the sample pass and the packers
 	unroll = 4  // k steps per iteration of the main loop
 )
+
+// The register tile of each level: MR rows by NR = 2 vectors of columns.
+// AVX2's 6×16 keeps 12 ymm accumulators, 2 for B and 2 for A broadcasts;
+// AVX512's 12×32 keeps 24 zmm accumulators, 2 for B and up to 6 for A.
+func tileMR(isa *x86.ISA) int {
+	if isa == x86.AVX512 {
+		return 12
+	}
+	return 6
+}
 
 type epilogue int
 
@@ -136,11 +146,31 @@ var (
 // vc returns the memory operand of a constant vector.
 func vc(name string) Mem { return consts.Addr(name) }
 
-func main() { x86.Main(x86.AVX2, generate) }
+func main() { x86.Main(generate, x86.AVX2, x86.AVX512) }
 
-// generate emits the file.
+// constList512 are the vectors of gemmConsts for AVX512: the sigmoid's, in
+// the clamped form (bit for bit Sigmoid1, as the direct form of AVX2).
+var constList512 = []x86.Const{
+	x86.SigAbsMask, x86.SigMagicBias, x86.SigOne, x86.SigMinusLog2E,
+	x86.SigLn2Hi, x86.SigLn2Lo, x86.SigC5, x86.SigC4, x86.SigC3, x86.SigC2,
+	x86.SigC1, x86.SigTwoTo64, x86.SigZeroLimit,
+	x86.Splat("zero", 0),
+}
+
+// generate emits the file of g's level.
 func generate(g *x86.Gen) {
 	g.ConstraintExpr("!purego")
+	if g.ISA == x86.AVX512 {
+		// The sampling epilogue is GemmBiasSigmoid followed by the AVX2
+		// Bernoulli pass (bernoulliAVX2), called by the Go wrapper on each
+		// block; the packing cores are the AVX2 transposes and Go copies.
+		consts = g.Table("gemmConsts", constList512...)
+		sig = x86.Sigmoid{Form: x86.SigmoidClamped, K: consts.Operands()}
+		kernel(g, "gemmKernelAVX512", epPlain)
+		kernel(g, "gemmSigmoidAVX512", epSigmoid)
+		kernel(g, "gemmUpdateAVX512", epUpdate)
+		return
+	}
 	consts = g.Table("gemmConsts", constList...)
 	maskTab = g.MaskTable("gemmMaskTab", nr)
 	sig = x86.Sigmoid{Form: x86.SigmoidDirect, K: consts.Operands()}
@@ -152,22 +182,25 @@ func generate(g *x86.Gen) {
 	packT8(g)
 	packRows(g, 16)
 	packRows(g, 6)
+	bernoulli(g)
 }
 
+// kernelDocLoop is the Go loop of a kernel's doc comment, with MR and NR
+// written as {MR} and {NR}.
 const kernelDocLoop = `
-	for i0 := 0; i0 < m; i0 += 6 {
-		mr := min(6, m-i0)
-		for j0 := 0; j0 < n; j0 += 16 {
-			var acc [6][16]float32
+	for i0 := 0; i0 < m; i0 += {MR} {
+		mr := min({MR}, m-i0)
+		for j0 := 0; j0 < n; j0 += {NR} {
+			var acc [{MR}][{NR}]float32
 			for p := range k {
 				for i := range mr {
-					for j := range 16 {
-						acc[i][j] += A(i0+i, p) * b[j0/16*bstride+p*16+j]
+					for j := range {NR} {
+						acc[i][j] += A(i0+i, p) * b[j0/{NR}*bstride+p*{NR}+j]
 					}
 				}
 			}
 			for i := range mr {
-				for j := range min(16, n-j0) {
+				for j := range min({NR}, n-j0) {
 					x := alpha * acc[i][j]
 					if beta != 0 {
 						x = beta*c[(i0+i)*ldc+j0+j] + x
@@ -180,7 +213,7 @@ const kernelDocLoop = `
 
 // kernel emits one kernel with epilogue ep.
 func kernel(x *x86.Gen, name string, ep epilogue) {
-	g := &gen{Gen: x, ep: ep}
+	g := newGen(x, ep)
 	const common = "a, b, c []float32, m, n, k, lda, bstride, ldc int, alpha, beta float32"
 	var store, sample string
 	switch ep {
@@ -204,18 +237,22 @@ func kernel(x *x86.Gen, name string, ep epilogue) {
 					c[(i0+i)*ldc+j0+j] = x
 					w[(i0+i)*ldw+j0+j] += x
 					if len(wp) > 0 {
-						wp[(j0+j)/16*wpstride+(i0+i)*16+j%16] = w[(i0+i)*ldw+j0+j]
+						wp[(j0+j)/{NR}*wpstride+(i0+i)*{NR}+j%{NR}] = w[(i0+i)*ldw+j0+j]
 					}`
 	}
 	doc := []string{
-		name + " computes a block of C from A and packed B (panels of 16",
+		name + " computes a block of C from A and packed B (panels of {NR}",
 		"columns, bstride elements apart), looping over all the tiles of the",
-		"block. A is packed (lda = 0: panels of 6 rows, the last one of m%6",
+		"block. A is packed (lda = 0: panels of {MR} rows, the last one of m%{MR}",
 		"rows, A(i0+i, p) = a[i0*k+p*mr+i]) or row-major (lda > 0: A(i, p) =",
 		"a[i*lda+p]):",
 	}
 	for _, l := range splitLines(fmt.Sprintf(kernelDocLoop, store, sample)) {
 		doc = append(doc, l)
+	}
+	tileNames := strings.NewReplacer("{MR}", fmt.Sprint(g.mrMax), "{NR}", fmt.Sprint(g.nr))
+	for i := range doc {
+		doc[i] = tileNames.Replace(doc[i])
 	}
 	doc = append(doc, "", "The caller checks the lengths of the slices (see GemmKernel).")
 	g.Doc(doc...)
@@ -226,14 +263,7 @@ func kernel(x *x86.Gen, name string, ep epilogue) {
 	g.lCRow = g.AllocLocal(8)
 	g.lMRows = g.AllocLocal(8)
 	if ep == epSample {
-		g.lSRow = g.AllocLocal(8)
-		g.lRowIdx = g.AllocLocal(8)
-		g.lLaneAdd = g.AllocLocal(32)
-		g.lLaneWord = g.AllocLocal(32)
-		g.lKey0 = g.AllocLocal(32)
-		g.lKey1 = g.AllocLocal(32)
-		g.lPhase = g.AllocLocal(32)
-		g.lStep = g.AllocLocal(32)
+		g.sampleLocals()
 	}
 	if ep == epUpdate {
 		g.lWRow = g.AllocLocal(8)
@@ -258,48 +288,21 @@ func kernel(x *x86.Gen, name string, ep epilogue) {
 		g.MOVQ(t, g.lWPRow)
 	}
 	if ep == epSample {
-		t = g.Load(g.Param("s").Base(), g.GP64())
-		g.MOVQ(t, g.lSRow)
-		t = g.Load(g.Param("row0"), g.GP64())
-		g.MOVQ(t, g.lRowIdx)
-		g.Comment("Unaligned sampling: lane j of a group of 8 units from col0+8g takes word",
-			"(col0+j)%4 of block (col0+8g)/4 + (col0%4+j)/4.")
-		t = g.Load(g.Param("col0"), g.GP64())
-		g.ANDQ(U8(3), t)
-		x := g.XMM()
-		g.VMOVQ(t, x)
-		v := g.Vec()
-		g.BroadcastInt(x, v)
-		g.VPADDD(vc("iota"), v, v)
-		w := g.Vec()
-		g.VPAND(vc("int3"), v, w)
-		g.VMOVDQU(w, g.lLaneWord)
-		g.VPSRLD(U8(2), v, v)
-		g.VMOVDQU(v, g.lLaneAdd)
-		for _, p := range []struct {
-			name string
-			dst  Mem
-		}{{"key0", g.lKey0}, {"key1", g.lKey1}, {"phase", g.lPhase}, {"step", g.lStep}} {
-			r, x, y := g.GP32(), g.XMM(), g.Vec()
-			g.Load(g.Param(p.name), r)
-			g.VMOVD(r, x)
-			g.BroadcastInt(x, y)
-			g.VMOVDQU(y, p.dst)
-		}
+		g.sampleSetup()
 	}
 
 	g.Label("top")
 	mr := g.GP64()
 	g.MOVQ(g.lMrem, mr)
-	g.CMPQ(mr, U8(mrMax))
-	g.JAE(LabelRef("panel6"))
-	for r := mrMax - 1; r >= 1; r-- {
+	g.CMPQ(mr, U8(g.mrMax))
+	g.JAE(LabelRef(fmt.Sprintf("panel%d", g.mrMax)))
+	for r := g.mrMax - 1; r >= 1; r-- {
 		g.CMPQ(mr, U8(r))
 		g.JE(LabelRef(fmt.Sprintf("panel%d", r)))
 	}
 	g.JMP(LabelRef("done"))
 
-	for r := mrMax; r >= 1; r-- {
+	for r := g.mrMax; r >= 1; r-- {
 		g.rowPanel(r)
 	}
 
@@ -332,7 +335,7 @@ func kernel(x *x86.Gen, name string, ep epilogue) {
 		g.TESTQ(t, t)
 		g.JZ(LabelRef("nextWP"))
 		g.MOVQ(rows, t)
-		g.SHLQ(U8(6), t) // 16 floats a row in the packed copy
+		g.SHLQ(U8(g.rowShift), t) // NR floats a row in the packed copy
 		g.ADDQ(t, g.lWPRow)
 		g.Label("nextWP")
 	}
@@ -366,12 +369,116 @@ func splitLines(s string) []string {
 type gen struct {
 	*x86.Gen
 	ep                            epilogue
+	mrMax, nr                     int   // the level's register tile
+	vb                            int   // bytes of a vector
+	rowShift                      uint8 // log2 of the bytes of a packed panel row (4·NR)
 	lMrem, lAPanel, lCRow, lMRows Mem
 	lSRow, lRowIdx                Mem
 	lWRow                         Mem // epUpdate: the W row of the row panel
 	lWPRow                        Mem // epUpdate: that row in the packed copy (0: none)
 	lLaneAdd, lLaneWord           Mem
 	lKey0, lKey1, lPhase, lStep   Mem // the scalars broadcast to 8 lanes
+}
+
+// label returns the label s of the tile of MR rows and P panels: s, MR, _,
+// P ("kloop6_1"); with tiles of more than 9 rows, s, _, MR, _, P, so that
+// "kloop1" of the 2-row tile and "kloop" of the 12-row tile differ.
+func (g *gen) label(s string, MR, P int) string {
+	if g.mrMax > 9 {
+		return fmt.Sprintf("%s_%d_%d", s, MR, P)
+	}
+	return fmt.Sprintf("%s%d_%d", s, MR, P)
+}
+
+// sampleLocals allocates the locals of the sample pass.
+func (g *gen) sampleLocals() {
+	g.lSRow = g.AllocLocal(8)
+	g.lRowIdx = g.AllocLocal(8)
+	g.lLaneAdd = g.AllocLocal(32)
+	g.lLaneWord = g.AllocLocal(32)
+	g.lKey0 = g.AllocLocal(32)
+	g.lKey1 = g.AllocLocal(32)
+	g.lPhase = g.AllocLocal(32)
+	g.lStep = g.AllocLocal(32)
+}
+
+// sampleSetup stores the sample pass's state in its locals: the S row, the
+// row counter, the lane offsets of unaligned columns and the broadcast key,
+// phase and step.
+func (g *gen) sampleSetup() {
+	t := g.Load(g.Param("s").Base(), g.GP64())
+	g.MOVQ(t, g.lSRow)
+	t = g.Load(g.Param("row0"), g.GP64())
+	g.MOVQ(t, g.lRowIdx)
+	g.Comment("Unaligned sampling: lane j of a group of 8 units from col0+8g takes word",
+		"(col0+j)%4 of block (col0+8g)/4 + (col0%4+j)/4.")
+	t = g.Load(g.Param("col0"), g.GP64())
+	g.ANDQ(U8(3), t)
+	x := g.XMM()
+	g.VMOVQ(t, x)
+	v := g.Vec()
+	g.BroadcastInt(x, v)
+	g.VPADDD(vc("iota"), v, v)
+	w := g.Vec()
+	g.VPAND(vc("int3"), v, w)
+	g.VMOVDQU(w, g.lLaneWord)
+	g.VPSRLD(U8(2), v, v)
+	g.VMOVDQU(v, g.lLaneAdd)
+	for _, p := range []struct {
+		name string
+		dst  Mem
+	}{{"key0", g.lKey0}, {"key1", g.lKey1}, {"phase", g.lPhase}, {"step", g.lStep}} {
+		r, x, y := g.GP32(), g.XMM(), g.Vec()
+		g.Load(g.Param(p.name), r)
+		g.VMOVD(r, x)
+		g.BroadcastInt(x, y)
+		g.VMOVDQU(y, p.dst)
+	}
+}
+
+// bernoulli emits bernoulliAVX2, the sample pass of gemmSampleAVX2 as a
+// kernel of its own: S = Uniform(Philox) < C over a block of C. The AVX512
+// level's sampling epilogue is its sigmoid kernel followed by this pass on
+// the same block, while the block is in cache.
+func bernoulli(x *x86.Gen) {
+	g := newGen(x, epSample)
+	g.TEXT("bernoulliAVX2", attr.NOSPLIT, "func(c, s []float32, m, n, ldc, lds int, key0, key1, phase, step uint32, row0, col0 int)")
+	g.Doc("bernoulliAVX2 draws the Bernoulli states of the probabilities of an m×n",
+		"block of C (row-major, ldc elements apart) into S (lds apart):",
+		"",
+		"\tst := rng.Stream{Key: [2]uint32{key0, key1}, Step: step, Phase: phase}",
+		"\tfor i := range m {",
+		"\t\tst.Bernoulli(s[i*lds:][:n], c[i*ldc:][:n], row0+i, col0)",
+		"\t}",
+		"",
+		"with the sample pass of gemmSampleAVX2. The caller checks the lengths.")
+	g.Pragma("noescape")
+	g.lCRow = g.AllocLocal(8)
+	g.lMRows = g.AllocLocal(8)
+	g.sampleLocals()
+	t := g.Load(g.Param("c").Base(), g.GP64())
+	g.MOVQ(t, g.lCRow)
+	t = g.Load(g.Param("m"), g.GP64())
+	g.MOVQ(t, g.lMRows)
+	g.TESTQ(t, t)
+	g.JZ(LabelRef("done"))
+	t = g.Load(g.Param("n"), g.GP64())
+	g.TESTQ(t, t)
+	g.JZ(LabelRef("done"))
+	g.sampleSetup()
+	g.samplePass()
+	g.Label("done")
+	g.VZEROUPPER()
+	g.RET()
+}
+
+// newGen returns the state of one kernel with epilogue ep for x's level.
+func newGen(x *x86.Gen, ep epilogue) *gen {
+	g := &gen{Gen: x, ep: ep, mrMax: tileMR(x.ISA), nr: 2 * x.ISA.Lanes(), vb: x.ISA.VecBytes}
+	for 1<<g.rowShift < 4*g.nr {
+		g.rowShift++
+	}
+	return g
 }
 
 // widePanels returns how many column panels a tile of MR rows covers: the
@@ -402,30 +509,30 @@ func (g *gen) rowPanel(MR int) {
 	nrem := g.Load(g.Param("n"), g.GP64())
 	done := fmt.Sprintf("panelEnd%d", MR)
 	if P := widePanels(MR); P > 1 {
-		l := func(s string) string { return fmt.Sprintf("%s%d_%d", s, MR, P) }
+		l := func(s string) string { return g.label(s, MR, P) }
 		g.Label(l("col"))
-		g.CMPQ(nrem, U8(nr*(P-1)))
-		g.JLE(LabelRef(fmt.Sprintf("col%d_1", MR)))
+		g.CMPQ(nrem, U8(g.nr*(P-1)))
+		g.JLE(LabelRef(g.label("col", MR, 1)))
 		g.tile(MR, P, aPanel, bp, colOff, nrem)
 		g.Label(l("next"))
 		t := g.Load(g.Param("bstride"), g.GP64())
 		g.SHLQ(U8(2), t)
 		g.IMUL3Q(U8(P), t, t)
 		g.ADDQ(t, bp)
-		g.ADDQ(U32(4*nr*P), colOff)
-		g.SUBQ(U8(nr*P), nrem)
+		g.ADDQ(U32(4*g.nr*P), colOff)
+		g.SUBQ(U8(g.nr*P), nrem)
 		g.JG(LabelRef(l("col")))
 		g.JMP(LabelRef(done))
 	}
-	l := func(s string) string { return fmt.Sprintf("%s%d_1", s, MR) }
+	l := func(s string) string { return g.label(s, MR, 1) }
 	g.Label(l("col"))
 	g.tile(MR, 1, aPanel, bp, colOff, nrem)
 	g.Label(l("next"))
 	t := g.Load(g.Param("bstride"), g.GP64())
 	g.SHLQ(U8(2), t)
 	g.ADDQ(t, bp)
-	g.ADDQ(U8(4*nr), colOff)
-	g.SUBQ(U8(nr), nrem)
+	g.ADDQ(U8(4*g.nr), colOff)
+	g.SUBQ(U8(g.nr), nrem)
 	g.JG(LabelRef(l("col")))
 	g.Label(done)
 	g.MOVQ(U32(MR), g.lMRows)
@@ -436,14 +543,21 @@ func (g *gen) rowPanel(MR int) {
 // elements apart in B, adjacent in C): the k loop and the epilogue, which
 // ends with a jump to next<MR>_<P>.
 func (g *gen) tile(MR, P int, aPanel, bp, colOff, nrem Register) {
-	l := func(s string) string { return fmt.Sprintf("%s%d_%d", s, MR, P) }
+	l := func(s string) string { return g.label(s, MR, P) }
 	H := 2 * P // ymm columns
 	acc := make([][]VecVirtual, MR)
 	for i := range acc {
 		acc[i] = make([]VecVirtual, H)
 		for h := range acc[i] {
 			acc[i][h] = g.Vec()
-			g.VXORPS(acc[i][h], acc[i][h], acc[i][h])
+			if g.ISA.Opmasks {
+				// A load, not VPXORD: avo takes VPXORD of a register
+				// with itself for a use, which would keep every
+				// accumulator live across the column loop.
+				g.VMOVUPS(vc("zero"), acc[i][h])
+			} else {
+				g.Zero(acc[i][h])
+			}
 		}
 	}
 	bk, kk := g.GP64(), g.GP64()
@@ -458,8 +572,8 @@ func (g *gen) tile(MR, P int, aPanel, bp, colOff, nrem Register) {
 		g.LEAQ(Mem{Base: bk, Index: bs, Scale: 2}, bk2)
 	}
 	// bAddr returns ymm column h of B at k step u.
-	bPanels := g.Panels(bk, bk2, bs, nr)
-	bAddr := func(h, u int) Mem { return bPanels.Vec(h, 64*u) }
+	bPanels := g.Panels(bk, bk2, bs, g.nr)
+	bAddr := func(h, u int) Mem { return bPanels.Vec(h, 4*g.nr*u) }
 	memB := MR == 1 // one row: B as FMA memory operands, no B registers
 	bv := make([]VecVirtual, H)
 	for h := range bv {
@@ -490,9 +604,9 @@ func (g *gen) tile(MR, P int, aPanel, bp, colOff, nrem Register) {
 		}
 		advance := func(steps int) {
 			advA(steps)
-			g.ADDQ(U32(4*nr*steps), bk)
+			g.ADDQ(U32(4*g.nr*steps), bk)
 			if bk2 != nil {
-				g.ADDQ(U32(4*nr*steps), bk2)
+				g.ADDQ(U32(4*g.nr*steps), bk2)
 			}
 		}
 		g.Load(g.Param("k"), kk)
@@ -528,6 +642,12 @@ func (g *gen) tile(MR, P int, aPanel, bp, colOff, nrem Register) {
 	g.Label(l("arows"))
 	g.Comment("Row-major A (lda > 0): element (i, p) at aPanel + 4·(i·lda + p).")
 	a := x86.Rows{P: g.GP64(), Q: g.GP64(), LD: lda}
+	if MR > 6 {
+		a.R = g.GP64()
+	}
+	if MR > 9 {
+		a.S = g.GP64()
+	}
 	g.MOVQ(aPanel, a.P)
 	g.SHLQ(U8(2), lda)
 	if MR > 3 {
@@ -535,9 +655,10 @@ func (g *gen) tile(MR, P int, aPanel, bp, colOff, nrem Register) {
 	}
 	kloop("r", func(i, u int) Mem { return a.Row(i, 4*u) },
 		func(steps int) {
-			g.ADDQ(U8(4*steps), a.P)
-			if MR > 3 {
-				g.ADDQ(U8(4*steps), a.Q)
+			for _, r := range []Register{a.P, a.Q, a.R, a.S} {
+				if r != nil && (r == a.P || MR > 3) {
+					g.ADDQ(U8(4*steps), r)
+				}
 			}
 		})
 
@@ -550,24 +671,13 @@ func (g *gen) tile(MR, P int, aPanel, bp, colOff, nrem Register) {
 // next<MR>_<P>. The tile is full when nrem ≥ 16·P; otherwise only its last
 // panel is partial (nrem - 16·(P-1) columns) and goes through VMASKMOVPS.
 func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
-	l := func(s string) string { return fmt.Sprintf("%s%d_%d", s, MR, P) }
+	l := func(s string) string { return g.label(s, MR, P) }
 	H := 2 * P
 	c := g.LoadRows(MR, g.lCRow, colOff, "ldc")
-	maskp := g.GP64()
-	masks := func() { // maskp = gemmMaskTab + 4·(16 - columns of the last panel)
-		maskTab.Ptr(g.Gen, maskp, g.GP64(), nr*P, nrem)
-	}
-	// mask returns the mask of ymm column h in the masked path, nil for
-	// the columns of the full panels.
-	mask := func(h int) Op {
-		if h < H-2 {
-			return nil
-		}
-		return Mem{Base: maskp, Disp: 32 * (h - (H - 2))}
-	}
-	cAddr := func(i, h int) Mem { return c.Row(i, 32*h) }
+	masks, mask := g.tailMasks(P, nrem)
+	cAddr := func(i, h int) Mem { return c.Row(i, g.vb*h) }
 	full := func() {
-		g.CMPQ(nrem, U8(nr*P))
+		g.CMPQ(nrem, U8(g.nr*P))
 	}
 
 	g.Comment("x = α·acc (skipped when α = 1)")
@@ -604,9 +714,7 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 		for h := range H {
 			t, b := g.Vec(), g.Vec()
 			if mk := mask(h); mk != nil {
-				m := g.Vec()
-				g.VMOVUPS(mk, m)
-				g.MaskLoad(cAddr(i, h), m, t)
+				g.MaskLoad(cAddr(i, h), g.maskReg(mk), t)
 			} else {
 				g.VMOVUPS(cAddr(i, h), t)
 			}
@@ -634,7 +742,7 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 				g.VMOVUPS(x, cAddr(i, h))
 				continue
 			}
-			g.VADDPS(Mem{Base: biasBase, Disp: 32 * h}, x, x)
+			g.VADDPS(Mem{Base: biasBase, Disp: g.vb * h}, x, x)
 			g.VMOVUPS(sigmoid(g.Gen, x), cAddr(i, h))
 		}
 	}
@@ -650,18 +758,17 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 		for h := range H {
 			x := acc[i][h]
 			mk := mask(h)
-			var m VecVirtual
+			var m Op
 			if mk != nil {
-				m = g.Vec()
-				g.VMOVUPS(mk, m)
+				m = g.maskReg(mk)
 			}
 			if g.ep != epPlain {
 				if mk != nil {
 					t := g.Vec()
-					g.MaskLoad(Mem{Base: biasBase, Disp: 32 * h}, m, t)
+					g.MaskLoad(Mem{Base: biasBase, Disp: g.vb * h}, m, t)
 					g.VADDPS(t, x, x)
 				} else {
-					g.VADDPS(Mem{Base: biasBase, Disp: 32 * h}, x, x)
+					g.VADDPS(Mem{Base: biasBase, Disp: g.vb * h}, x, x)
 				}
 				x = sigmoid(g.Gen, x)
 			}
@@ -689,8 +796,34 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 // like C elsewhere.
 func (g *gen) updateStore(MR, H int, acc [][]VecVirtual, colOff Register, cAddr func(i, h int) Mem,
 	full, masks func(), mask func(h int) Op, l func(string) string) {
-	w := g.LoadRows(MR, g.lWRow, colOff, "ldw")
-	wAddr := func(i, h int) Mem { return w.Row(i, 32*h) }
+	// forRows runs body for every row of the tile with the addresses of C
+	// and W: for tiles of up to 6 rows from one set of row registers; for
+	// taller ones (AVX512) in groups of 6 rows, each with registers of its
+	// own, so that C's, W's and the packed copy's pointers fit in the 14
+	// general-purpose registers.
+	var forRows func(body func(i int, cA, wA func(i, h int) Mem))
+	if MR <= 6 {
+		w := g.LoadRows(MR, g.lWRow, colOff, "ldw")
+		wAddr := func(i, h int) Mem { return w.Row(i, g.vb*h) }
+		forRows = func(body func(i int, cA, wA func(i, h int) Mem)) {
+			for i := range MR {
+				body(i, cAddr, wAddr)
+			}
+		}
+	} else {
+		forRows = func(body func(i int, cA, wA func(i, h int) Mem)) {
+			for g0 := 0; g0 < MR; g0 += 6 {
+				n := min(6, MR-g0)
+				cr := g.LoadRowsAt(n, g.lCRow, colOff, "ldc", g0)
+				wr := g.LoadRowsAt(n, g.lWRow, colOff, "ldw", g0)
+				cA := func(i, h int) Mem { return cr.Row(i-g0, g.vb*h) }
+				wA := func(i, h int) Mem { return wr.Row(i-g0, g.vb*h) }
+				for i := g0; i < g0+n; i++ {
+					body(i, cA, wA)
+				}
+			}
+		}
+	}
 	d := g.Vec()
 	g.Broadcast(g.ParamAddr("decay"), d)
 
@@ -704,19 +837,19 @@ func (g *gen) updateStore(MR, H int, acc [][]VecVirtual, colOff Register, cAddr 
 	g.SHLQ(U8(2), ps) // bytes between panels
 	t := g.GP64()
 	g.MOVQ(colOff, t)
-	g.SHRQ(U8(6), t) // panel index
+	g.SHRQ(U8(g.rowShift), t) // panel index
 	g.IMULQ(ps, t)
 	g.ADDQ(t, pp)
 	if H > 4 {
 		g.LEAQ(Mem{Base: pp, Index: ps, Scale: 2}, pp2)
 	}
-	wpPanels := g.Panels(pp, pp2, ps, nr)
-	pAddr := func(i, h int) Mem { return wpPanels.Vec(h, 64*i) }
+	wpPanels := g.Panels(pp, pp2, ps, g.nr)
+	pAddr := func(i, h int) Mem { return wpPanels.Vec(h, 4*g.nr*i) }
 	// store emits the write-back; with packed, the copy into wp too.
 	store := func(packed bool, id string) {
 		full()
 		g.JL(LabelRef(l(id + "Masked")))
-		for i := range MR {
+		forRows(func(i int, cAddr, wAddr func(i, h int) Mem) {
 			for h := range H {
 				x := acc[i][h]
 				g.VFNMADD231PS(wAddr(i, h), d, x)
@@ -727,12 +860,12 @@ func (g *gen) updateStore(MR, H int, acc [][]VecVirtual, colOff Register, cAddr 
 					g.VMOVUPS(x, pAddr(i, h))
 				}
 			}
-		}
+		})
 		g.JMP(LabelRef(l("next")))
 
 		g.Label(l(id + "Masked"))
 		masks()
-		for i := range MR {
+		forRows(func(i int, cAddr, wAddr func(i, h int) Mem) {
 			for h := range H {
 				x := acc[i][h]
 				mk := mask(h)
@@ -746,8 +879,8 @@ func (g *gen) updateStore(MR, H int, acc [][]VecVirtual, colOff Register, cAddr 
 					}
 					continue
 				}
-				m, t := g.Vec(), g.Vec()
-				g.VMOVUPS(mk, m)
+				m := g.maskReg(mk)
+				t := g.Vec()
 				g.MaskLoad(wAddr(i, h), m, t)
 				g.VFNMADD231PS(t, d, x)
 				g.MaskStore(x, m, cAddr(i, h))
@@ -757,12 +890,67 @@ func (g *gen) updateStore(MR, H int, acc [][]VecVirtual, colOff Register, cAddr 
 					g.MaskStore(x, m, pAddr(i, h))
 				}
 			}
-		}
+		})
 		g.JMP(LabelRef(l("next")))
 	}
 	store(true, "uP")
 	g.Label(l("uNoWP"))
 	store(false, "u")
+}
+
+// tailMasks returns, for a tile of P column panels whose last panel is
+// partial (nrem − NR·(P−1) columns), masks, which emits the masks, and
+// mask(h), the mask of vector h in the masked path (nil for the vectors of
+// the full panels). AVX2: a pointer into gemmMaskTab, each mask a vector
+// there; AVX512: two opmask registers from the lane count (BZHI).
+func (g *gen) tailMasks(P int, nrem Register) (masks func(), mask func(h int) Op) {
+	H := 2 * P
+	if !g.ISA.Opmasks {
+		maskp := g.GP64()
+		masks = func() { // maskp = gemmMaskTab + 4·(16 - columns of the last panel)
+			maskTab.Ptr(g.Gen, maskp, g.GP64(), nr*P, nrem)
+		}
+		mask = func(h int) Op {
+			if h < H-2 {
+				return nil
+			}
+			return Mem{Base: maskp, Disp: 32 * (h - (H - 2))}
+		}
+		return masks, mask
+	}
+	k := [2]OpmaskVirtual{g.K(), g.K()}
+	masks = func() {
+		lanes := g.ISA.Lanes()
+		r, t, z := g.GP64(), g.GP64(), g.GP64()
+		g.MOVQ(nrem, r)
+		if P > 1 {
+			g.SUBQ(U32(g.nr*(P-1)), r)
+		}
+		g.TailMask(r, t, k[0])
+		g.XORL(z.As32(), z.As32())
+		g.SUBQ(U8(lanes), r)
+		g.CMOVQLT(z, r) // no lanes of the second vector when r < 0
+		g.TailMask(r, t, k[1])
+	}
+	mask = func(h int) Op {
+		if h < H-2 {
+			return nil
+		}
+		return k[h-(H-2)]
+	}
+	return masks, mask
+}
+
+// maskReg returns the mask operand m of mask (as tailMasks gives it) for
+// the masked loads and stores: a vector loaded from the mask table (AVX2),
+// or the opmask itself.
+func (g *gen) maskReg(m Op) Op {
+	if g.ISA.Opmasks {
+		return m
+	}
+	v := g.Vec()
+	g.VMOVUPS(m, v)
+	return v
 }
 
 // sigmoid computes Sigmoid1(x) (asm/sigmoid.go, rr2-p5) with three

@@ -11,4 +11,5 @@ import (
 // asm/gemm_amd64.s and asm/gemm_amd64.go byte for byte.
 func TestCommitted(t *testing.T) {
 	gentest.Committed(t, "gemm", x86.AVX2, generate)
+	gentest.Committed(t, "gemm", x86.AVX512, generate)
 }

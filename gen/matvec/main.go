@@ -69,7 +69,7 @@ const (
 // tailMask at byte offset 32-4k holds k all-ones lanes, then zeros.
 var tailMask x86.MaskTable
 
-func main() { x86.Main(x86.AVX2, generate) }
+func main() { x86.Main(generate, x86.AVX2) }
 
 // generate emits the file.
 func generate(g *x86.Gen) {

@@ -95,7 +95,7 @@ const (
 	direct        // plain, the steps of Sigmoid1 as written
 )
 
-func main() { x86.Main(x86.AVX2, generate) }
+func main() { x86.Main(generate, x86.AVX2) }
 
 // generate emits the file.
 func generate(g *x86.Gen) {

@@ -15,25 +15,30 @@ import (
 )
 
 // Config returns the printer configuration gen/generate.sh gives the
-// generator name: its "Code generated" line names the command
+// generator name at level isa: its "Code generated" line names the command
 //
-//	go run main.go -out ../asm/<name>_amd64.s -stubs ../asm/<name>_amd64.go -pkg asm
-func Config(name string) printer.Config {
-	return printer.Config{
-		Argv: []string{"go", "run", "main.go",
-			"-out", "../asm/" + name + "_amd64.s",
-			"-stubs", "../asm/" + name + "_amd64.go",
-			"-pkg", "asm"},
-		Pkg: "asm",
+//	go run main.go -out ../asm/<file>_amd64.s -stubs ../asm/<file>_amd64.go -pkg asm [-isa LEVEL]
+//
+// with file = x86.FileName(name, isa) (-isa for levels other than AVX2).
+func Config(name string, isa *x86.ISA) printer.Config {
+	file := x86.FileName(name, isa)
+	argv := []string{"go", "run", "main.go",
+		"-out", "../asm/" + file + "_amd64.s",
+		"-stubs", "../asm/" + file + "_amd64.go",
+		"-pkg", "asm"}
+	if isa != x86.AVX2 {
+		argv = append(argv, "-isa", isa.Name)
 	}
+	return printer.Config{Argv: argv, Pkg: "asm"}
 }
 
 // Committed checks that the generator name (its test runs in gen/<name>)
 // builds with body for isa into exactly the committed files
-// asm/<name>_amd64.s and asm/<name>_amd64.go.
+// asm/<file>_amd64.s and asm/<file>_amd64.go, file = x86.FileName(name, isa).
 func Committed(t *testing.T, name string, isa *x86.ISA, body func(*x86.Gen)) {
 	t.Helper()
-	asm, stubs, err := x86.Generate(isa, Config(name), body)
+	asm, stubs, err := x86.Generate(isa, Config(name, isa), body)
+	name = x86.FileName(name, isa)
 	if err != nil {
 		t.Fatalf("generate %s: %v", name, err)
 	}

@@ -7,11 +7,13 @@ import (
 
 // Rows addresses the rows of a block of a row-major matrix with x86's
 // base + index·scale forms, so that a loop over the block advances two
-// pointers only: row 0 is at P, rows are LD bytes apart, Q is row 3
-// (P + 3·LD, needed for more than 3 rows), and LD3, when not nil, holds
-// 3·LD.
+// pointers only (four for more than 6 rows): row 0 is at P, rows are LD
+// bytes apart, Q is row 3 (P + 3·LD, needed for more than 3 rows), R row 6
+// and S row 9 (for blocks of up to 9 and 12 rows, without LD3), and LD3,
+// when not nil, holds 3·LD.
 type Rows struct {
 	P, Q, LD, LD3 reg.Register
+	R, S          reg.Register
 }
 
 // Row returns the address of row i of the block, disp bytes into the row.
@@ -33,6 +35,22 @@ func (r Rows) Row(i, disp int) operand.Mem {
 			return operand.Mem{Base: r.Q, Disp: disp}
 		case 4, 5:
 			return at(r.Q, r.LD, uint8(i-3))
+		case 6, 7, 8:
+			if r.R == nil {
+				break
+			}
+			if i == 6 {
+				return operand.Mem{Base: r.R, Disp: disp}
+			}
+			return at(r.R, r.LD, uint8(i-6))
+		case 9, 10, 11:
+			if r.S == nil {
+				break
+			}
+			if i == 9 {
+				return operand.Mem{Base: r.S, Disp: disp}
+			}
+			return at(r.S, r.LD, uint8(i-9))
 		}
 		panic("x86: row out of range")
 	}
@@ -53,21 +71,60 @@ func (r Rows) Row(i, disp int) operand.Mem {
 	panic("x86: row out of range")
 }
 
-// SetQ emits Q = P + 3·LD.
+// SetQ emits Q = P + 3·LD, and R = Q + 3·LD and S = R + 3·LD when they are
+// set.
 func (r Rows) SetQ(g *Gen) {
 	g.LEAQ(operand.Mem{Base: r.P, Index: r.LD, Scale: 2}, r.Q)
 	g.ADDQ(r.LD, r.Q)
+	for _, p := range [][2]reg.Register{{r.Q, r.R}, {r.R, r.S}} {
+		if p[1] != nil {
+			g.LEAQ(operand.Mem{Base: p[0], Index: r.LD, Scale: 2}, p[1])
+			g.ADDQ(r.LD, p[1])
+		}
+	}
 }
 
 // LoadRows emits the Rows of a tile of n rows of a row-major matrix, with
 // new registers: P = the pointer in row plus colOff bytes, LD = the
-// argument ld (elements) in bytes, and Q when n > 3.
+// argument ld (elements) in bytes, Q when n > 3, R when n > 6 and S when
+// n > 9.
 func (g *Gen) LoadRows(n int, row operand.Mem, colOff reg.Register, ld string) Rows {
 	r := Rows{P: g.GP64(), LD: g.GP64(), Q: g.GP64()}
+	if n > 6 {
+		r.R = g.GP64()
+	}
+	if n > 9 {
+		r.S = g.GP64()
+	}
 	g.MOVQ(row, r.P)
 	g.ADDQ(colOff, r.P)
 	g.Load(g.Param(ld), r.LD)
 	g.SHLQ(operand.U8(2), r.LD)
+	if n > 3 {
+		r.SetQ(g)
+	}
+	return r
+}
+
+// LoadRowsAt is LoadRows for rows first to first+n of the matrix whose row
+// 0 is at row (plus colOff bytes): P = row + colOff + first·LD.
+func (g *Gen) LoadRowsAt(n int, row operand.Mem, colOff reg.Register, ld string, first int) Rows {
+	if first == 0 {
+		return g.LoadRows(n, row, colOff, ld)
+	}
+	r := Rows{P: g.GP64(), LD: g.GP64(), Q: g.GP64()}
+	if n > 6 {
+		r.R = g.GP64()
+	}
+	if n > 9 {
+		r.S = g.GP64()
+	}
+	g.MOVQ(row, r.P)
+	g.ADDQ(colOff, r.P)
+	g.Load(g.Param(ld), r.LD)
+	g.SHLQ(operand.U8(2), r.LD)
+	g.IMUL3Q(operand.U32(uint32(first)), r.LD, r.Q) // Q as a temporary: first·LD
+	g.ADDQ(r.Q, r.P)
 	if n > 3 {
 		r.SetQ(g)
 	}

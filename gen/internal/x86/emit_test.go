@@ -311,19 +311,23 @@ func maskOnly(m *machine, sym string, k int) map[int64]uint32 {
 func TestRows(t *testing.T) {
 	g := New(AVX2)
 	p, q, ld, ld3 := g.GP64(), g.GP64(), g.GP64(), g.GP64()
+	r6, r9 := g.GP64(), g.GP64()
 	m := &machine{t: t, gp: map[reg.ID]int64{}}
 	const base, stride = 1 << 20, 4 * 1000
 	m.gp[p.ID()], m.gp[q.ID()], m.gp[ld.ID()], m.gp[ld3.ID()] = base, base+3*stride, stride, 3*stride
+	m.gp[r6.ID()], m.gp[r9.ID()] = base+6*stride, base+9*stride
 	for _, s := range []struct {
 		rows Rows
 		n    int
-	}{{Rows{P: p, Q: q, LD: ld}, 6}, {Rows{P: p, Q: q, LD: ld, LD3: ld3}, 8}} {
+	}{{Rows{P: p, Q: q, LD: ld}, 6}, {Rows{P: p, Q: q, LD: ld, LD3: ld3}, 8},
+		{Rows{P: p, Q: q, R: r6, LD: ld}, 9}, {Rows{P: p, Q: q, R: r6, S: r9, LD: ld}, 12}} {
 		for i := range s.n {
 			a := s.rows.Row(i, 12)
 			if got, want := m.addr(a), int64(base+i*stride+12); got != want {
 				t.Errorf("rows %d (LD3 %v): row %d at %#x, want %#x", s.n, s.rows.LD3 != nil, i, got, want)
 			}
-			if s.rows.LD3 == nil && i >= 3 && a.Base != q || s.rows.LD3 != nil && (i <= 4) != (a.Base == p) {
+			if s.rows.LD3 == nil && i >= 3 && i < 6 && a.Base != q || s.rows.LD3 == nil && i >= 6 && a.Base != r6 && a.Base != r9 ||
+				s.rows.LD3 != nil && (i <= 4) != (a.Base == p) {
 				t.Errorf("rows %d (LD3 %v): row %d from the other base", s.n, s.rows.LD3 != nil, i)
 			}
 		}

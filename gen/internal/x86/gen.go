@@ -13,6 +13,7 @@ import (
 	"flag"
 	"log"
 	"os"
+	"strings"
 
 	"github.com/mmcloughlin/avo/attr"
 	"github.com/mmcloughlin/avo/build"
@@ -72,6 +73,18 @@ func mustResolve(c gotypes.Component) operand.Mem {
 
 // Vec allocates a vector register of the level's width (a ymm for AVX2).
 func (g *Gen) Vec() reg.VecVirtual { return g.ISA.vec(g.Context) }
+
+// Zero sets v to all zero bits (VXORPS for AVX2, VPXORD for AVX512, whose
+// VXORPS would need AVX512DQ). Zero accumulators once, before a loop: avo
+// does not take a xor of a register with itself for a fresh value, so a
+// zeroing inside a loop keeps the register live across its back edge.
+func (g *Gen) Zero(v reg.VecVirtual) {
+	if g.ISA.Opmasks {
+		g.VPXORD(v, v, v)
+		return
+	}
+	g.VXORPS(v, v, v)
+}
 
 // MaskLoad loads the lanes of src that mask selects into dst and zeros the
 // others; the lanes not selected are not read.
@@ -146,12 +159,33 @@ func Generate(isa *ISA, cfg printer.Config, body func(*Gen)) (asm, stubs []byte,
 // -pkg, the package name, the directory's name by default), runs Generate
 // and writes the files, or prints the errors and exits with status 1; the
 // files are written only when the whole file generated.
-func Main(isa *ISA, body func(*Gen)) {
+//
+// A generator with several levels lists them all (the first is the
+// default): -isa chooses the level to generate, and -list prints their
+// names, one a line, for gen/generate.sh. body sees the level in g.ISA.
+func Main(body func(*Gen), isas ...*ISA) {
 	fs := flag.NewFlagSet(os.Args[0], flag.ExitOnError)
 	out := fs.String("out", "", "assembly output `file` (default standard output)")
 	stubs := fs.String("stubs", "", "Go stub `file`")
 	pkg := fs.String("pkg", "", "package name (default the current directory's name)")
+	level := fs.String("isa", isas[0].Name, "instruction-set `level` to generate")
+	list := fs.Bool("list", false, "print the levels this generator has, and exit")
 	fs.Parse(os.Args[1:])
+	if *list {
+		for _, s := range isas {
+			os.Stdout.WriteString(s.Name + "\n")
+		}
+		return
+	}
+	var isa *ISA
+	for _, s := range isas {
+		if strings.EqualFold(s.Name, *level) {
+			isa = s
+		}
+	}
+	if isa == nil {
+		log.Fatalf("no level %q in this generator", *level)
+	}
 	cfg := printer.NewGoRunConfig()
 	if *pkg != "" {
 		cfg.Pkg = *pkg
@@ -169,4 +203,15 @@ func Main(isa *ISA, body func(*Gen)) {
 		build.LogError(log.New(os.Stderr, "", 0), err, 0)
 		os.Exit(1)
 	}
+}
+
+// FileName returns the base name (no extension, no _amd64) of the files a
+// generator writes for a level: the generator's name for AVX2 (the first
+// level, whose files keep their names), name_<level> for the others
+// ("gemm_avx512").
+func FileName(name string, isa *ISA) string {
+	if isa == AVX2 {
+		return name
+	}
+	return name + "_" + strings.ToLower(isa.Name)
 }

@@ -18,12 +18,9 @@ import (
 // written against an ISA, so a new level is a new value of this type, not a
 // copy of the generators.
 //
-// AVX2 is the only level today. An AVX-512 level would set VecBytes 64,
-// Regs 32, Features to the AVX512F (and friends) names avo uses, vec to
-// (*build.Context).ZMM, Opmasks to true, and the mask operations to their
-// opmask forms (VMOVUPS.Z and VMOVUPS under K1-K7 for masked loads and
-// stores, VBLENDMPS and VPBLENDMD for blends); its masks would come from a
-// lane count (an opmask register) rather than a MaskTable.
+// The levels are AVX2 and AVX512. AVX512 has 64-byte vectors, 32 registers
+// and opmask registers (K1-K7): its masks come from a lane count (BZHI, then
+// KMOVW) rather than a MaskTable.
 type ISA struct {
 	// Name names the level; the kernels' names end with it ("sigmoidAVX2").
 	Name string
@@ -82,6 +79,64 @@ var AVX2 = &ISA{
 	broadcastInt: func(c *build.Context, src operand.Op, dst reg.VecVirtual) {
 		c.VPBROADCASTD(src, dst)
 	},
+}
+
+// AVX512 is AVX-512 F+BW+DQ+VL with FMA: 32 zmm registers of 16 float32
+// lanes and opmask registers. Masked loads zero the lanes not selected
+// (VMOVUPS.Z) and masked stores leave them alone (VMOVUPS under a mask);
+// neither touches memory in those lanes, so no fault past the end of a
+// slice. Blends take an opmask, or a vector whose lanes' sign bits select
+// (turned into one by VPMOVD2M).
+var AVX512 = &ISA{
+	Name:     "AVX512",
+	VecBytes: 64,
+	Regs:     32,
+	Features: []string{"AVX", "AVX2", "AVX512BW", "AVX512DQ", "AVX512F", "AVX512VL", "BMI2", "CMOV", "FMA3"},
+	Opmasks:  true,
+	vec:      (*build.Context).ZMM,
+	maskLoad: func(c *build.Context, src operand.Mem, mask operand.Op, dst reg.VecVirtual) {
+		c.VMOVUPS_Z(src, mask, dst)
+	},
+	maskStore: func(c *build.Context, src reg.VecVirtual, mask operand.Op, dst operand.Mem) {
+		c.VMOVUPS(src, mask, dst)
+	},
+	blend: func(c *build.Context, mask, a, b operand.Op, dst reg.VecVirtual) {
+		k := opmask(c, mask)
+		c.VBLENDMPS(a, b, k, dst) // dst = k ? a : b
+	},
+	mergeOdd: func(c *build.Context, odd, even operand.Op, dst reg.VecVirtual) {
+		r, k := c.GP32(), c.K()
+		c.MOVL(operand.U32(0xAAAA), r)
+		c.KMOVW(r, k)
+		c.VPBLENDMD(odd, even, k, dst)
+	},
+	broadcast: func(c *build.Context, src operand.Op, dst reg.VecVirtual) {
+		c.VBROADCASTSS(src, dst)
+	},
+	broadcastInt: func(c *build.Context, src operand.Op, dst reg.VecVirtual) {
+		c.VPBROADCASTD(src, dst)
+	},
+}
+
+// opmask returns mask as an opmask register: itself, or the sign bits of a
+// vector register.
+func opmask(c *build.Context, mask operand.Op) operand.Op {
+	if r, ok := mask.(reg.Register); ok && r.Kind() == reg.KindOpmask {
+		return mask
+	}
+	k := c.K()
+	c.VPMOVD2M(mask, k)
+	return k
+}
+
+// TailMask sets k to the opmask of the first n lanes (0 ≤ n; n ≥ 16 gives
+// all 16) of an AVX512 vector, with the scratch register t: BZHI of all
+// ones, then KMOVW.
+func (g *Gen) TailMask(n, t reg.GPVirtual, k reg.OpmaskVirtual) {
+	t32 := t.As32()
+	g.MOVL(operand.U32(0xFFFF), t32)
+	g.BZHIL(n.As32(), t32, t32)
+	g.KMOVW(t32, k)
 }
 
 // Check reports the first function of the compiled file f that steps
