@@ -72,7 +72,6 @@ func (f *asmGemm) run(g *GemmArgs) {
 	}
 }
 
-
 // gemmRaceAnnounce tells the race detector what the block g reads and writes.
 func gemmRaceAnnounce(g *GemmArgs, NR int) {
 	if g.LDA > 0 {

@@ -47,4 +47,3 @@ func gemmPackT8Accel(dst, src []float32, ld, rows, stride, kc int) {
 	}
 	gemmPackT8AVX2(dst, src, ld, rows, stride, kc)
 }
-
