@@ -24,10 +24,11 @@ var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ
 	cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasBMI2
 
 // avx512Impl is the AVX512 level: a 12×32 GEMM tile in 32 zmm registers
-// with opmask tails; the sigmoid, matvec and packing cores of AVX2 (8-lane
-// kernels, which run on these CPUs); the FMA peak loop on zmm.
+// with opmask tails, 16-lane sigmoids, the FMA peak loop on zmm; the matvec
+// and the packing transposes of AVX2 (8-lane kernels, which run on these
+// CPUs), and Go copies for the row packing of its wider panels.
 var avx512Impl = &Impl{
-	name: "avx512", about: "AVX-512 F+BW+DQ+VL assembly (12×32 GEMM tile; AVX2 sigmoid and matvec)",
+	name: "avx512", about: "AVX-512 F+BW+DQ+VL assembly (12×32 GEMM tile; AVX2 matvec)",
 	mr: avx512MR, nr: avx512NR,
 	supported: hasAVX512,
 	why:       "this CPU lacks AVX-512 F+BW+DQ+VL (with OS support), AVX2, FMA or BMI2",
@@ -41,11 +42,36 @@ var avx512Impl = &Impl{
 			gemmPackRowsGeneric(dst, src, ld, k, panels, 0, stride, avx512MR)
 		},
 	},
-	sigmoid:     sigmoidAccel,
-	direct:      sigmoidDirectAccel,
-	biasSigmoid: biasSigmoidAccel,
+	sigmoid:     sigmoidAccel512,
+	direct:      sigmoidDirectAccel, // AVX2's transcription of Sigmoid1: the AVX512 kernels match it bit for bit
+	biasSigmoid: biasSigmoidAccel512,
 	matVec:      sigmoidMatVecAccel,
 	matTVec:     sigmoidMatTVecAccel,
 	fma:         fmaPeakAVX512,
 	fmaFlops:    12 * 16 * 2,
+}
+
+// sigmoidAccel512 is sigmoidAVX512 in calls of at most sigmoidChunk
+// elements. The caller checks len(dst) >= len(src).
+func sigmoidAccel512(dst, src []float32) {
+	raceRead(src)
+	raceWrite(dst[:len(src)])
+	for len(src) > sigmoidChunk {
+		sigmoidAVX512(dst, src[:sigmoidChunk])
+		dst, src = dst[sigmoidChunk:], src[sigmoidChunk:]
+	}
+	sigmoidAVX512(dst, src)
+}
+
+// biasSigmoidAccel512 is biasSigmoidAVX512 in calls of at most sigmoidChunk
+// elements. The caller checks that dst and bias are at least as long as src.
+func biasSigmoidAccel512(dst, src, bias []float32) {
+	raceRead(src)
+	raceRead(bias[:len(src)])
+	raceWrite(dst[:len(src)])
+	for len(src) > sigmoidChunk {
+		biasSigmoidAVX512(dst, src[:sigmoidChunk], bias)
+		dst, src, bias = dst[sigmoidChunk:], src[sigmoidChunk:], bias[sigmoidChunk:]
+	}
+	biasSigmoidAVX512(dst, src, bias)
 }

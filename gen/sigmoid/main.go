@@ -95,12 +95,21 @@ const (
 	direct        // plain, the steps of Sigmoid1 as written
 )
 
-func main() { x86.Main(generate, x86.AVX2) }
+func main() { x86.Main(generate, x86.AVX2, x86.AVX512) }
 
-// generate emits the file.
+// generate emits the file of g's level. AVX512 has the plain and the bias
+// kernel (their tails under an opmask); the direct transcription, whose
+// compare makes a vector mask, exists for AVX2 only, and the tests hold the
+// AVX512 kernels to it bit for bit.
 func generate(g *x86.Gen) {
 	g.ConstraintExpr("!purego")
 
+	if g.ISA.Opmasks {
+		consts := g.Table("sigmoidConsts", sigConsts...)
+		sigmoidFamily(g, "sigmoid"+g.ISA.Name, plain, consts, x86.MaskTable{})
+		sigmoidFamily(g, "biasSigmoid"+g.ISA.Name, bias, consts, x86.MaskTable{})
+		return
+	}
 	consts := g.Table("sigmoidConsts", sigConsts...)
 	// tailMask at byte offset 32-4k holds k all-ones lanes, then zeros.
 	tailMask := g.MaskTable("sigmoidTailMask", g.ISA.Lanes())
@@ -221,14 +230,22 @@ func sigmoidFamily(g *x86.Gen, name string, kind int, consts *x86.Table, tailMas
 	g.Comment(fmt.Sprintf("The last n%%%d elements, through a mask of n all-ones lanes.", lanes))
 	g.TESTQ(n, n)
 	g.JZ(LabelRef("done"))
-	off := g.GP64()
-	g.MOVQ(U32(g.ISA.VecBytes), off)
-	g.SHLQ(U8(2), n)
-	g.SUBQ(n, off)
-	tab := g.GP64()
-	g.LEAQ(tailMask.Mem, tab)
-	mask := g.Vec()
-	g.VMOVUPS(Mem{Base: tab, Index: off, Scale: 1}, mask)
+	var mask Op
+	if g.ISA.Opmasks {
+		k := g.K()
+		g.TailMask(n.(GPVirtual), g.GP64(), k)
+		mask = k
+	} else {
+		off := g.GP64()
+		g.MOVQ(U32(g.ISA.VecBytes), off)
+		g.SHLQ(U8(2), n)
+		g.SUBQ(n, off)
+		tab := g.GP64()
+		g.LEAQ(tailMask.Mem, tab)
+		m := g.Vec()
+		g.VMOVUPS(Mem{Base: tab, Index: off, Scale: 1}, m)
+		mask = m
+	}
 	tmp := g.Vec()
 	last := vs[0]
 	last.Abs = nil

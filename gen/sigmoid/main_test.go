@@ -11,4 +11,5 @@ import (
 // asm/sigmoid_amd64.s and asm/sigmoid_amd64.go byte for byte.
 func TestCommitted(t *testing.T) {
 	gentest.Committed(t, "sigmoid", x86.AVX2, generate)
+	gentest.Committed(t, "sigmoid", x86.AVX512, generate)
 }
