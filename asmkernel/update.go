@@ -102,9 +102,12 @@ func (k *Kernel) update(w kernel.Mat, u *kernel.Update, i0, i1 int, bs *kernel.B
 func (k *Kernel) packStatsA(dst, sums []float32, h kernel.Mat, scale float32, p0, K, i0, i1 int) {
 	M, MR := i1-i0, k.mr
 	full := M / MR * MR
-	if MR == 6 {
+	switch MR {
+	case 6:
 		packStatsA6(dst, sums, h, scale, p0, K, i0, full)
-	} else {
+	case 12:
+		packStatsA12(dst, sums, h, scale, p0, K, i0, full)
+	default:
 		for q0 := 0; q0 < full; q0 += MR {
 			packStatsPanel(dst[q0*K:], sums, h, scale, p0, MR, i0+q0, q0)
 		}
@@ -156,6 +159,31 @@ func packStatsA6(dst, sums []float32, h kernel.Mat, scale float32, p0, K, i0, fu
 		if sums != nil {
 			s := (*[6]float32)(sums[q0:])
 			s[0], s[1], s[2], s[3], s[4], s[5] = s0, s1, s2, s3, s4, s5
+		}
+	}
+}
+
+// packStatsA12 is packStatsA6 for panels of 12 units (the avx512 tile), the
+// sums in a local array (the order of each sum, rows ascending, is that of
+// packStatsPanel).
+func packStatsA12(dst, sums []float32, h kernel.Mat, scale float32, p0, K, i0, full int) {
+	for q0 := 0; q0 < full; q0 += 12 {
+		var s [12]float32
+		if sums != nil {
+			s = *(*[12]float32)(sums[q0:])
+		}
+		panel := dst[q0*K+p0*12 : q0*K+(p0+h.Rows)*12]
+		for r := 0; r < h.Rows; r++ {
+			x := (*[12]float32)(h.Data[r*h.Stride+i0+q0:])
+			d := (*[12]float32)(panel[r*12:])
+			for i := range d {
+				v := float32(scale * x[i]) // rounded: no FMA with the sum
+				d[i] = v
+				s[i] += v
+			}
+		}
+		if sums != nil {
+			*(*[12]float32)(sums[q0:]) = s
 		}
 	}
 }
