@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Times float32 C = op(A)·op(B) in numpy (OpenBLAS sgemm) at the CD shapes of
 blocked.BenchmarkSgemm (m×n×k and layout), the peer of boltz's Sgemm. Run as
-    OPENBLAS_NUM_THREADS=1 scripts/numpy_sgemm.py [rounds]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 scripts/numpy_sgemm.py [rounds]
+(a preset OPENBLAS_CORETYPE such as Haswell holds OpenBLAS to older kernels;
+the first line printed says which one it chose, through threadpoolctl)
 and compare with
     go test -run XXX -bench 'Sgemm/.*/.*/b=plain/workers=1' ./blocked
 or, interleaved in one run, scripts/compare_sgemm.sh. C is preallocated
@@ -11,6 +13,13 @@ import statistics, sys, time
 import numpy as np
 
 rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+try:
+    from threadpoolctl import threadpool_info
+    for p in threadpool_info():
+        if p.get("internal_api") == "openblas":
+            print(f"# openblas {p.get('version')} kernel={p.get('architecture')} threads={p.get('num_threads')}")
+except ImportError:
+    print("# threadpoolctl missing: OpenBLAS kernel unknown")
 shapes = [(100, 784, 500, "ABt"), (100, 500, 784, "AB"), (500, 784, 200, "AtB"),
           (256, 784, 500, "ABt"), (1024, 1024, 1024, "AB")]
 rng = np.random.default_rng(1)
