@@ -110,3 +110,38 @@ func gemmSigmoidAVX512(a []float32, b []float32, c []float32, m int, n int, k in
 //
 //go:noescape
 func gemmUpdateAVX512(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32, w []float32, ldw int, decay float32, wp []float32, wpstride int)
+
+// gemmPackRows32AVX512 copies panels of 32 columns of the first k rows of src (ld
+// elements apart) into dst, panel q at dst[q*stride:], zero padded, row by
+// row (reading src in order):
+//
+//	for p := range k {
+//		for q := range panels {
+//			copy(dst[q*stride+p*32:][:32], src[p*ld+q*32:])
+//		}
+//		if tail > 0 {
+//			d := dst[panels*stride+p*32:][:32]
+//			clear(d[copy(d, src[p*ld+panels*32:][:tail]):])
+//		}
+//	}
+//
+// 0 ≤ tail < 32; columns past panels*32+tail are not read. The caller
+// checks the lengths.
+//
+//go:noescape
+func gemmPackRows32AVX512(dst []float32, src []float32, ld int, k int, panels int, tail int, stride int)
+
+// gemmPackRows12AVX512 copies panels of 12 columns of the first k rows of src (ld
+// elements apart) into dst, panel q at dst[q*stride:], row by row
+// (reading src in order):
+//
+//	for p := range k {
+//		for q := range panels {
+//			copy(dst[q*stride+p*12:][:12], src[p*ld+q*12:])
+//		}
+//	}
+//
+// The caller checks the lengths.
+//
+//go:noescape
+func gemmPackRows12AVX512(dst []float32, src []float32, ld int, k int, panels int, stride int)

@@ -30705,3 +30705,108 @@ nextWP:
 done:
 	VZEROUPPER
 	RET
+
+// func gemmPackRows32AVX512(dst []float32, src []float32, ld int, k int, panels int, tail int, stride int)
+// Requires: AVX, AVX512F, BMI2, CMOV
+TEXT ·gemmPackRows32AVX512(SB), NOSPLIT, $0-88
+	MOVQ src_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ ld+48(FP), DX
+	SHLQ $0x02, DX
+	MOVQ stride+80(FP), BX
+	SHLQ $0x02, BX
+	MOVQ k+56(FP), SI
+
+	// Opmasks of the tail's lanes, for 16 columns each.
+	MOVQ    tail+72(FP), R8
+	MOVL    $0x0000ffff, DI
+	BZHIL   R8, DI, DI
+	KMOVW   DI, K1
+	XORL    DI, DI
+	SUBQ    $0x10, R8
+	CMOVQLT DI, R8
+	MOVL    $0x0000ffff, DI
+	BZHIL   R8, DI, DI
+	KMOVW   DI, K2
+	TESTQ   SI, SI
+	JZ      done
+
+row:
+	MOVQ  AX, DI
+	MOVQ  CX, R8
+	MOVQ  panels+64(FP), R9
+	TESTQ R9, R9
+	JZ    tail
+
+panel:
+	VMOVUPS (DI), Z0
+	VMOVUPS 64(DI), Z1
+	VMOVUPS Z0, (R8)
+	VMOVUPS Z1, 64(R8)
+	ADDQ    $0x80, DI
+	ADDQ    BX, R8
+	DECQ    R9
+	JNZ     panel
+
+tail:
+	MOVQ  tail+72(FP), R9
+	TESTQ R9, R9
+	JZ    next
+
+	// Masked loads of the tail: zeros in the lanes past it.
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVUPS   Z0, (R8)
+	VMOVUPS   Z1, 64(R8)
+
+next:
+	ADDQ DX, AX
+	ADDQ $0x80, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func gemmPackRows12AVX512(dst []float32, src []float32, ld int, k int, panels int, stride int)
+// Requires: AVX, AVX512F
+TEXT ·gemmPackRows12AVX512(SB), NOSPLIT, $0-80
+	MOVQ src_base+24(FP), AX
+	MOVQ dst_base+0(FP), CX
+	MOVQ ld+48(FP), DX
+	SHLQ $0x02, DX
+	MOVQ stride+72(FP), BX
+	SHLQ $0x02, BX
+	MOVQ k+56(FP), SI
+
+	// The opmask of 12 lanes.
+	MOVL  $0x00000fff, DI
+	KMOVW DI, K1
+	TESTQ SI, SI
+	JZ    done
+
+row:
+	MOVQ  AX, DI
+	MOVQ  CX, R8
+	MOVQ  panels+64(FP), R9
+	TESTQ R9, R9
+	JZ    tail
+
+panel:
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS   Z0, K1, (R8)
+	ADDQ      $0x30, DI
+	ADDQ      BX, R8
+	DECQ      R9
+	JNZ       panel
+
+tail:
+	ADDQ DX, AX
+	ADDQ $0x30, CX
+	DECQ SI
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET

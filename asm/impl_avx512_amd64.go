@@ -24,9 +24,9 @@ var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512DQ
 	cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasBMI2
 
 // avx512Impl is the AVX512 level: a 12×32 GEMM tile in 32 zmm registers
-// with opmask tails, 16-lane sigmoids, the FMA peak loop on zmm; the matvec
-// and the packing transposes of AVX2 (8-lane kernels, which run on these
-// CPUs), and Go copies for the row packing of its wider panels.
+// with opmask tails, 16-lane sigmoids and row packing, the FMA peak loop on
+// zmm; the matvec and the packing transposes of AVX2 (8-lane kernels, which
+// run on these CPUs).
 var avx512Impl = &Impl{
 	name: "avx512", about: "AVX-512 F+BW+DQ+VL assembly (12×32 GEMM tile; AVX2 matvec)",
 	mr: avx512MR, nr: avx512NR,
@@ -34,13 +34,9 @@ var avx512Impl = &Impl{
 	why:       "this CPU lacks AVX-512 F+BW+DQ+VL (with OS support), AVX2, FMA or BMI2",
 	gemm:      func(ga GemmArgs) { avx512Gemm.run(&ga) },
 	pack: packers{
-		t8: gemmPackT8Accel,
-		rowsNR: func(dst, src []float32, ld, k, panels, tail, stride int) {
-			gemmPackRowsGeneric(dst, src, ld, k, panels, tail, stride, avx512NR)
-		},
-		rowsMR: func(dst, src []float32, ld, k, panels, stride int) {
-			gemmPackRowsGeneric(dst, src, ld, k, panels, 0, stride, avx512MR)
-		},
+		t8:     gemmPackT8Accel,
+		rowsNR: gemmPackRows32Accel,
+		rowsMR: gemmPackRows12Accel,
 	},
 	sigmoid:     sigmoidAccel512,
 	direct:      sigmoidDirectAccel, // AVX2's transcription of Sigmoid1: the AVX512 kernels match it bit for bit
@@ -74,4 +70,25 @@ func biasSigmoidAccel512(dst, src, bias []float32) {
 		dst, src, bias = dst[sigmoidChunk:], src[sigmoidChunk:], bias[sigmoidChunk:]
 	}
 	biasSigmoidAVX512(dst, src, bias)
+}
+
+// gemmPackRows32Accel is gemmPackRows32AVX512 with the race announcements
+// (panel by panel, as gemmPackRows16Accel).
+func gemmPackRows32Accel(dst, src []float32, ld, k, panels, tail, stride int) {
+	if gemmRace && k > 0 {
+		raceReadMatrix(src, ld, k, panels*avx512NR+tail)
+		for q := 0; q < panels+min(tail, 1); q++ {
+			raceWrite(dst[q*stride : q*stride+avx512NR*k])
+		}
+	}
+	gemmPackRows32AVX512(dst, src, ld, k, panels, tail, stride)
+}
+
+// gemmPackRows12Accel is gemmPackRows12AVX512 with the race announcements.
+func gemmPackRows12Accel(dst, src []float32, ld, k, panels, stride int) {
+	if gemmRace && k > 0 && panels > 0 {
+		raceReadMatrix(src, ld, k, panels*avx512MR)
+		raceWrite(dst[:(panels-1)*stride+avx512MR*k])
+	}
+	gemmPackRows12AVX512(dst, src, ld, k, panels, stride)
 }

@@ -163,12 +163,14 @@ func generate(g *x86.Gen) {
 	if g.ISA == x86.AVX512 {
 		// The sampling epilogue is GemmBiasSigmoid followed by the AVX2
 		// Bernoulli pass (bernoulliAVX2), called by the Go wrapper on each
-		// block; the packing cores are the AVX2 transposes and Go copies.
+		// block; the transposing packs are AVX2's.
 		consts = g.Table("gemmConsts", constList512...)
 		sig = x86.Sigmoid{Form: x86.SigmoidClamped, K: consts.Operands()}
 		kernel(g, "gemmKernelAVX512", epPlain)
 		kernel(g, "gemmSigmoidAVX512", epSigmoid)
 		kernel(g, "gemmUpdateAVX512", epUpdate)
+		packRows(g, 2*g.ISA.Lanes())
+		packRows(g, tileMR(g.ISA))
 		return
 	}
 	consts = g.Table("gemmConsts", constList...)
@@ -1269,43 +1271,47 @@ func packT8(g *x86.Gen) {
 // packRows emits gemmPackRows<width>AVX2, the copying pack: row p of src
 // gives row p of every panel, reading src row by row.
 func packRows(g *x86.Gen, width int) {
-	name := fmt.Sprintf("gemmPackRows%dAVX2", width)
-	if width == 16 {
+	name := fmt.Sprintf("gemmPackRows%d%s", width, g.ISA.Name)
+	wide := width == 2*g.ISA.Lanes() // the panels of B (NR), with a tail; else those of A (MR)
+	if wide {
 		g.TEXT(name, attr.NOSPLIT, "func(dst, src []float32, ld, k, panels, tail, stride int)")
-		g.Doc(name+" copies panels of 16 columns of the first k rows of src (ld",
+		w := fmt.Sprint(width)
+		g.Doc(name+" copies panels of "+w+" columns of the first k rows of src (ld",
 			"elements apart) into dst, panel q at dst[q*stride:], zero padded, row by",
 			"row (reading src in order):",
 			"",
 			"\tfor p := range k {",
 			"\t\tfor q := range panels {",
-			"\t\t\tcopy(dst[q*stride+p*16:][:16], src[p*ld+q*16:])",
+			"\t\t\tcopy(dst[q*stride+p*"+w+":][:"+w+"], src[p*ld+q*"+w+":])",
 			"\t\t}",
 			"\t\tif tail > 0 {",
-			"\t\t\td := dst[panels*stride+p*16:][:16]",
-			"\t\t\tclear(d[copy(d, src[p*ld+panels*16:][:tail]):])",
+			"\t\t\td := dst[panels*stride+p*"+w+":][:"+w+"]",
+			"\t\t\tclear(d[copy(d, src[p*ld+panels*"+w+":][:tail]):])",
 			"\t\t}",
 			"\t}",
 			"",
-			"0 ≤ tail < 16; columns past panels*16+tail are not read. The caller",
+			"0 ≤ tail < "+w+"; columns past panels*"+w+"+tail are not read. The caller",
 			"checks the lengths.")
 	} else {
 		g.TEXT(name, attr.NOSPLIT, "func(dst, src []float32, ld, k, panels, stride int)")
-		g.Doc(name+" copies panels of 6 columns of the first k rows of src (ld",
+		w := fmt.Sprint(width)
+		g.Doc(name+" copies panels of "+w+" columns of the first k rows of src (ld",
 			"elements apart) into dst, panel q at dst[q*stride:], row by row",
 			"(reading src in order):",
 			"",
 			"\tfor p := range k {",
 			"\t\tfor q := range panels {",
-			"\t\t\tcopy(dst[q*stride+p*6:][:6], src[p*ld+q*6:])",
+			"\t\t\tcopy(dst[q*stride+p*"+w+":][:"+w+"], src[p*ld+q*"+w+":])",
 			"\t\t}",
 			"\t}",
 			"",
 			"The caller checks the lengths.")
 	}
 	g.Pragma("noescape")
-	if width != 16 && width != 6 {
+	if width != 16 && width != 6 && !g.ISA.Opmasks || g.ISA.Opmasks && width != 32 && width != 12 {
 		panic("width")
 	}
+	vb := g.ISA.VecBytes
 	src := g.Load(g.Param("src").Base(), g.GP64())
 	dst := g.Load(g.Param("dst").Base(), g.GP64())
 	ld := g.Load(g.Param("ld"), g.GP64())
@@ -1313,17 +1319,37 @@ func packRows(g *x86.Gen, width int) {
 	stride := g.Load(g.Param("stride"), g.GP64())
 	g.SHLQ(U8(2), stride)
 	kk := g.Load(g.Param("k"), g.GP64())
-	var mask0, mask1 VecVirtual
-	if width == 16 {
+	var mask0, mask1 Op
+	var k12 Op
+	switch {
+	case g.ISA.Opmasks && wide:
+		g.Comment(fmt.Sprintf("Opmasks of the tail's lanes, for %d columns each.", g.ISA.Lanes()))
+		k0, k1 := g.K(), g.K()
+		t, r, z := g.GP64(), g.GP64(), g.GP64()
+		g.Load(g.Param("tail"), r)
+		g.TailMask(r, t, k0)
+		g.XORL(z.As32(), z.As32())
+		g.SUBQ(U8(g.ISA.Lanes()), r)
+		g.CMOVQLT(z, r)
+		g.TailMask(r, t, k1)
+		mask0, mask1 = k0, k1
+	case g.ISA.Opmasks:
+		g.Comment(fmt.Sprintf("The opmask of %d lanes.", width))
+		k, t := g.K(), g.GP32()
+		g.MOVL(U32(1<<width-1), t)
+		g.KMOVW(t, k)
+		k12 = k
+	case width == 16:
 		g.Comment("Masks of the tail's lanes, for 8 columns each.")
-		mask0, mask1 = g.Vec(), g.Vec()
+		m0, m1 := g.Vec(), g.Vec()
 		o, tab := g.GP64(), g.GP64()
 		g.Load(g.Param("tail"), o)
 		g.NEGQ(o)
 		g.ADDQ(U8(nr), o)
 		g.LEAQ(maskTab.Mem, tab)
-		g.VMOVUPS(Mem{Base: tab, Index: o, Scale: 4}, mask0)
-		g.VMOVUPS(Mem{Base: tab, Index: o, Scale: 4, Disp: 32}, mask1)
+		g.VMOVUPS(Mem{Base: tab, Index: o, Scale: 4}, m0)
+		g.VMOVUPS(Mem{Base: tab, Index: o, Scale: 4, Disp: 32}, m1)
+		mask0, mask1 = m0, m1
 	}
 	g.TESTQ(kk, kk)
 	g.JZ(LabelRef("done"))
@@ -1335,13 +1361,18 @@ func packRows(g *x86.Gen, width int) {
 	g.TESTQ(q, q)
 	g.JZ(LabelRef("tail"))
 	g.Label("panel")
-	if width == 16 {
+	switch {
+	case wide:
 		y0, y1 := g.Vec(), g.Vec()
 		g.VMOVUPS(Mem{Base: sp}, y0)
-		g.VMOVUPS(Mem{Base: sp, Disp: 32}, y1)
+		g.VMOVUPS(Mem{Base: sp, Disp: vb}, y1)
 		g.VMOVUPS(y0, Mem{Base: dp})
-		g.VMOVUPS(y1, Mem{Base: dp, Disp: 32})
-	} else {
+		g.VMOVUPS(y1, Mem{Base: dp, Disp: vb})
+	case g.ISA.Opmasks:
+		z := g.Vec()
+		g.MaskLoad(Mem{Base: sp}, k12, z)
+		g.MaskStore(z, k12, Mem{Base: dp})
+	default:
 		x0, x1 := g.XMM(), g.XMM()
 		g.VMOVUPS(Mem{Base: sp}, x0)
 		g.VMOVQ(Mem{Base: sp, Disp: 16}, x1)
@@ -1353,7 +1384,7 @@ func packRows(g *x86.Gen, width int) {
 	g.DECQ(q)
 	g.JNZ(LabelRef("panel"))
 	g.Label("tail")
-	if width == 16 {
+	if wide {
 		t := g.GP64()
 		g.Load(g.Param("tail"), t)
 		g.TESTQ(t, t)
@@ -1361,9 +1392,9 @@ func packRows(g *x86.Gen, width int) {
 		g.Comment("Masked loads of the tail: zeros in the lanes past it.")
 		y0, y1 := g.Vec(), g.Vec()
 		g.MaskLoad(Mem{Base: sp}, mask0, y0)
-		g.MaskLoad(Mem{Base: sp, Disp: 32}, mask1, y1)
+		g.MaskLoad(Mem{Base: sp, Disp: vb}, mask1, y1)
 		g.VMOVUPS(y0, Mem{Base: dp})
-		g.VMOVUPS(y1, Mem{Base: dp, Disp: 32})
+		g.VMOVUPS(y1, Mem{Base: dp, Disp: vb})
 	}
 	g.Label("next")
 	g.ADDQ(ld, src)
