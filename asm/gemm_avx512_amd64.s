@@ -231,7 +231,7 @@ DATA gemmConsts<>+892(SB)/4, $0x00000000
 GLOBL gemmConsts<>(SB), RODATA|NOPTR, $896
 
 // func gemmKernelAVX512(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32)
-// Requires: AVX, AVX512F, BMI2, CMOV
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
 TEXT ·gemmKernelAVX512(SB), NOSPLIT, $32-128
 	// Row-panel state lives in locals: mrem, aPanel, cRow (sRow, rowIdx).
 	MOVQ m+72(FP), AX
@@ -277,34 +277,72 @@ panel12:
 	MOVQ n+80(FP), BX
 
 col_12_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	VMOVUPS gemmConsts<>+832(SB), Z14
-	VMOVUPS gemmConsts<>+832(SB), Z15
-	VMOVUPS gemmConsts<>+832(SB), Z16
-	VMOVUPS gemmConsts<>+832(SB), Z17
-	VMOVUPS gemmConsts<>+832(SB), Z18
-	VMOVUPS gemmConsts<>+832(SB), Z19
-	VMOVUPS gemmConsts<>+832(SB), Z20
-	VMOVUPS gemmConsts<>+832(SB), Z21
-	VMOVUPS gemmConsts<>+832(SB), Z22
-	VMOVUPS gemmConsts<>+832(SB), Z23
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_12_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	VMOVUPS    gemmConsts<>+832(SB), Z14
+	VMOVUPS    gemmConsts<>+832(SB), Z15
+	VMOVUPS    gemmConsts<>+832(SB), Z16
+	VMOVUPS    gemmConsts<>+832(SB), Z17
+	VMOVUPS    gemmConsts<>+832(SB), Z18
+	VMOVUPS    gemmConsts<>+832(SB), Z19
+	VMOVUPS    gemmConsts<>+832(SB), Z20
+	VMOVUPS    gemmConsts<>+832(SB), Z21
+	VMOVUPS    gemmConsts<>+832(SB), Z22
+	VMOVUPS    gemmConsts<>+832(SB), Z23
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_12_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -990,32 +1028,68 @@ panel11:
 	MOVQ n+80(FP), BX
 
 col_11_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	VMOVUPS gemmConsts<>+832(SB), Z14
-	VMOVUPS gemmConsts<>+832(SB), Z15
-	VMOVUPS gemmConsts<>+832(SB), Z16
-	VMOVUPS gemmConsts<>+832(SB), Z17
-	VMOVUPS gemmConsts<>+832(SB), Z18
-	VMOVUPS gemmConsts<>+832(SB), Z19
-	VMOVUPS gemmConsts<>+832(SB), Z20
-	VMOVUPS gemmConsts<>+832(SB), Z21
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_11_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	VMOVUPS    gemmConsts<>+832(SB), Z14
+	VMOVUPS    gemmConsts<>+832(SB), Z15
+	VMOVUPS    gemmConsts<>+832(SB), Z16
+	VMOVUPS    gemmConsts<>+832(SB), Z17
+	VMOVUPS    gemmConsts<>+832(SB), Z18
+	VMOVUPS    gemmConsts<>+832(SB), Z19
+	VMOVUPS    gemmConsts<>+832(SB), Z20
+	VMOVUPS    gemmConsts<>+832(SB), Z21
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_11_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -1657,30 +1731,64 @@ panel10:
 	MOVQ n+80(FP), BX
 
 col_10_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	VMOVUPS gemmConsts<>+832(SB), Z14
-	VMOVUPS gemmConsts<>+832(SB), Z15
-	VMOVUPS gemmConsts<>+832(SB), Z16
-	VMOVUPS gemmConsts<>+832(SB), Z17
-	VMOVUPS gemmConsts<>+832(SB), Z18
-	VMOVUPS gemmConsts<>+832(SB), Z19
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_10_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	VMOVUPS    gemmConsts<>+832(SB), Z14
+	VMOVUPS    gemmConsts<>+832(SB), Z15
+	VMOVUPS    gemmConsts<>+832(SB), Z16
+	VMOVUPS    gemmConsts<>+832(SB), Z17
+	VMOVUPS    gemmConsts<>+832(SB), Z18
+	VMOVUPS    gemmConsts<>+832(SB), Z19
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_10_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -2278,28 +2386,58 @@ panel9:
 	MOVQ n+80(FP), BX
 
 col_9_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	VMOVUPS gemmConsts<>+832(SB), Z14
-	VMOVUPS gemmConsts<>+832(SB), Z15
-	VMOVUPS gemmConsts<>+832(SB), Z16
-	VMOVUPS gemmConsts<>+832(SB), Z17
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_9_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	VMOVUPS    gemmConsts<>+832(SB), Z14
+	VMOVUPS    gemmConsts<>+832(SB), Z15
+	VMOVUPS    gemmConsts<>+832(SB), Z16
+	VMOVUPS    gemmConsts<>+832(SB), Z17
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_9_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -2847,26 +2985,54 @@ panel8:
 	MOVQ n+80(FP), BX
 
 col_8_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	VMOVUPS gemmConsts<>+832(SB), Z14
-	VMOVUPS gemmConsts<>+832(SB), Z15
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_8_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	VMOVUPS    gemmConsts<>+832(SB), Z14
+	VMOVUPS    gemmConsts<>+832(SB), Z15
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_8_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -3370,24 +3536,50 @@ panel7:
 	MOVQ n+80(FP), BX
 
 col_7_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_7_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R8
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_7_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -3847,22 +4039,40 @@ panel6:
 	MOVQ n+80(FP), BX
 
 col_6_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_6_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_6_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -4272,20 +4482,36 @@ panel5:
 	MOVQ n+80(FP), BX
 
 col_5_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_5_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_5_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -4651,18 +4877,32 @@ panel4:
 	MOVQ n+80(FP), BX
 
 col_4_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_4_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_4_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -4984,16 +5224,26 @@ panel3:
 	MOVQ n+80(FP), BX
 
 col_3_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_3_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_3_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -5265,22 +5515,34 @@ panel2:
 	MOVQ n+80(FP), BX
 
 col_2_2:
-	CMPQ    BX, $0x20
-	JLE     col_2_1
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	MOVQ    CX, SI
-	MOVQ    bstride+104(FP), R8
-	SHLQ    $0x02, R8
-	MOVQ    lda+96(FP), R9
-	TESTQ   R9, R9
-	JNZ     arows_2_2
+	CMPQ       BX, $0x20
+	JLE        col_2_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	MOVQ       CX, SI
+	MOVQ       bstride+104(FP), R8
+	SHLQ       $0x02, R8
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 128(DI)
+	PREFETCHT0 192(DI)
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	MOVQ       lda+96(FP), R9
+	TESTQ      R9, R9
+	JNZ        arows_2_2
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R9
@@ -5591,14 +5853,22 @@ next_2_2:
 	JMP    panelEnd2
 
 col_2_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_2_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_2_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -5828,23 +6098,35 @@ panel1:
 	MOVQ n+80(FP), BX
 
 col_1_4:
-	CMPQ    BX, $0x60
-	JLE     col_1_1
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	MOVQ    CX, SI
-	MOVQ    bstride+104(FP), R8
-	SHLQ    $0x02, R8
-	LEAQ    (SI)(R8*2), R9
-	MOVQ    lda+96(FP), DI
-	TESTQ   DI, DI
-	JNZ     arows_1_4
+	CMPQ       BX, $0x60
+	JLE        col_1_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	MOVQ       CX, SI
+	MOVQ       bstride+104(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (SI)(R8*2), R9
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R10
+	SHLQ       $0x02, R10
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 128(DI)
+	PREFETCHT0 192(DI)
+	PREFETCHT0 256(DI)
+	PREFETCHT0 320(DI)
+	PREFETCHT0 384(DI)
+	PREFETCHT0 448(DI)
+	MOVQ       lda+96(FP), DI
+	TESTQ      DI, DI
+	JNZ        arows_1_4
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R10
@@ -6109,12 +6391,18 @@ next_1_4:
 	JMP    panelEnd1
 
 col_1_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), DI
-	TESTQ   DI, DI
-	JNZ     arows_1_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	MOVQ       lda+96(FP), DI
+	TESTQ      DI, DI
+	JNZ        arows_1_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -6295,7 +6583,7 @@ done:
 	RET
 
 // func gemmSigmoidAVX512(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32, bias []float32)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, MMX+
 TEXT ·gemmSigmoidAVX512(SB), NOSPLIT, $32-152
 	// Row-panel state lives in locals: mrem, aPanel, cRow (sRow, rowIdx).
 	MOVQ m+72(FP), AX
@@ -6341,34 +6629,72 @@ panel12:
 	MOVQ n+80(FP), BX
 
 col_12_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	VMOVUPS gemmConsts<>+832(SB), Z14
-	VMOVUPS gemmConsts<>+832(SB), Z15
-	VMOVUPS gemmConsts<>+832(SB), Z16
-	VMOVUPS gemmConsts<>+832(SB), Z17
-	VMOVUPS gemmConsts<>+832(SB), Z18
-	VMOVUPS gemmConsts<>+832(SB), Z19
-	VMOVUPS gemmConsts<>+832(SB), Z20
-	VMOVUPS gemmConsts<>+832(SB), Z21
-	VMOVUPS gemmConsts<>+832(SB), Z22
-	VMOVUPS gemmConsts<>+832(SB), Z23
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_12_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	VMOVUPS    gemmConsts<>+832(SB), Z14
+	VMOVUPS    gemmConsts<>+832(SB), Z15
+	VMOVUPS    gemmConsts<>+832(SB), Z16
+	VMOVUPS    gemmConsts<>+832(SB), Z17
+	VMOVUPS    gemmConsts<>+832(SB), Z18
+	VMOVUPS    gemmConsts<>+832(SB), Z19
+	VMOVUPS    gemmConsts<>+832(SB), Z20
+	VMOVUPS    gemmConsts<>+832(SB), Z21
+	VMOVUPS    gemmConsts<>+832(SB), Z22
+	VMOVUPS    gemmConsts<>+832(SB), Z23
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_12_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -8186,32 +8512,68 @@ panel11:
 	MOVQ n+80(FP), BX
 
 col_11_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	VMOVUPS gemmConsts<>+832(SB), Z14
-	VMOVUPS gemmConsts<>+832(SB), Z15
-	VMOVUPS gemmConsts<>+832(SB), Z16
-	VMOVUPS gemmConsts<>+832(SB), Z17
-	VMOVUPS gemmConsts<>+832(SB), Z18
-	VMOVUPS gemmConsts<>+832(SB), Z19
-	VMOVUPS gemmConsts<>+832(SB), Z20
-	VMOVUPS gemmConsts<>+832(SB), Z21
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_11_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	VMOVUPS    gemmConsts<>+832(SB), Z14
+	VMOVUPS    gemmConsts<>+832(SB), Z15
+	VMOVUPS    gemmConsts<>+832(SB), Z16
+	VMOVUPS    gemmConsts<>+832(SB), Z17
+	VMOVUPS    gemmConsts<>+832(SB), Z18
+	VMOVUPS    gemmConsts<>+832(SB), Z19
+	VMOVUPS    gemmConsts<>+832(SB), Z20
+	VMOVUPS    gemmConsts<>+832(SB), Z21
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_11_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -9891,30 +10253,64 @@ panel10:
 	MOVQ n+80(FP), BX
 
 col_10_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	VMOVUPS gemmConsts<>+832(SB), Z14
-	VMOVUPS gemmConsts<>+832(SB), Z15
-	VMOVUPS gemmConsts<>+832(SB), Z16
-	VMOVUPS gemmConsts<>+832(SB), Z17
-	VMOVUPS gemmConsts<>+832(SB), Z18
-	VMOVUPS gemmConsts<>+832(SB), Z19
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_10_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	VMOVUPS    gemmConsts<>+832(SB), Z14
+	VMOVUPS    gemmConsts<>+832(SB), Z15
+	VMOVUPS    gemmConsts<>+832(SB), Z16
+	VMOVUPS    gemmConsts<>+832(SB), Z17
+	VMOVUPS    gemmConsts<>+832(SB), Z18
+	VMOVUPS    gemmConsts<>+832(SB), Z19
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_10_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -11456,28 +11852,58 @@ panel9:
 	MOVQ n+80(FP), BX
 
 col_9_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	VMOVUPS gemmConsts<>+832(SB), Z14
-	VMOVUPS gemmConsts<>+832(SB), Z15
-	VMOVUPS gemmConsts<>+832(SB), Z16
-	VMOVUPS gemmConsts<>+832(SB), Z17
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_9_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	VMOVUPS    gemmConsts<>+832(SB), Z14
+	VMOVUPS    gemmConsts<>+832(SB), Z15
+	VMOVUPS    gemmConsts<>+832(SB), Z16
+	VMOVUPS    gemmConsts<>+832(SB), Z17
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_9_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -12875,26 +13301,54 @@ panel8:
 	MOVQ n+80(FP), BX
 
 col_8_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	VMOVUPS gemmConsts<>+832(SB), Z14
-	VMOVUPS gemmConsts<>+832(SB), Z15
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_8_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	VMOVUPS    gemmConsts<>+832(SB), Z14
+	VMOVUPS    gemmConsts<>+832(SB), Z15
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_8_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -14154,24 +14608,50 @@ panel7:
 	MOVQ n+80(FP), BX
 
 col_7_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_7_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R8
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_7_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -15293,22 +15773,40 @@ panel6:
 	MOVQ n+80(FP), BX
 
 col_6_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_6_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_6_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -16286,20 +16784,36 @@ panel5:
 	MOVQ n+80(FP), BX
 
 col_5_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_5_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_5_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -17139,18 +17653,32 @@ panel4:
 	MOVQ n+80(FP), BX
 
 col_4_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_4_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_4_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -17852,16 +18380,26 @@ panel3:
 	MOVQ n+80(FP), BX
 
 col_3_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_3_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_3_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -18419,22 +18957,34 @@ panel2:
 	MOVQ n+80(FP), BX
 
 col_2_2:
-	CMPQ    BX, $0x20
-	JLE     col_2_1
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	MOVQ    CX, SI
-	MOVQ    bstride+104(FP), R8
-	SHLQ    $0x02, R8
-	MOVQ    lda+96(FP), R9
-	TESTQ   R9, R9
-	JNZ     arows_2_2
+	CMPQ       BX, $0x20
+	JLE        col_2_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	MOVQ       CX, SI
+	MOVQ       bstride+104(FP), R8
+	SHLQ       $0x02, R8
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 128(DI)
+	PREFETCHT0 192(DI)
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	MOVQ       lda+96(FP), R9
+	TESTQ      R9, R9
+	JNZ        arows_2_2
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R9
@@ -19121,14 +19671,22 @@ next_2_2:
 	JMP    panelEnd2
 
 col_2_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_2_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_2_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -19550,23 +20108,35 @@ panel1:
 	MOVQ n+80(FP), BX
 
 col_1_4:
-	CMPQ    BX, $0x60
-	JLE     col_1_1
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	MOVQ    CX, SI
-	MOVQ    bstride+104(FP), R8
-	SHLQ    $0x02, R8
-	LEAQ    (SI)(R8*2), R9
-	MOVQ    lda+96(FP), DI
-	TESTQ   DI, DI
-	JNZ     arows_1_4
+	CMPQ       BX, $0x60
+	JLE        col_1_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	MOVQ       CX, SI
+	MOVQ       bstride+104(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (SI)(R8*2), R9
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R10
+	SHLQ       $0x02, R10
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 128(DI)
+	PREFETCHT0 192(DI)
+	PREFETCHT0 256(DI)
+	PREFETCHT0 320(DI)
+	PREFETCHT0 384(DI)
+	PREFETCHT0 448(DI)
+	MOVQ       lda+96(FP), DI
+	TESTQ      DI, DI
+	JNZ        arows_1_4
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R10
@@ -20205,12 +20775,18 @@ next_1_4:
 	JMP    panelEnd1
 
 col_1_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), DI
-	TESTQ   DI, DI
-	JNZ     arows_1_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	MOVQ       lda+96(FP), DI
+	TESTQ      DI, DI
+	JNZ        arows_1_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -20489,7 +21065,7 @@ done:
 	RET
 
 // func gemmUpdateAVX512(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32, w []float32, ldw int, decay float32, wp []float32, wpstride int)
-// Requires: AVX, AVX512F, BMI2, CMOV
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
 TEXT ·gemmUpdateAVX512(SB), NOSPLIT, $48-200
 	// Row-panel state lives in locals: mrem, aPanel, cRow (sRow, rowIdx).
 	MOVQ  m+72(FP), AX
@@ -20544,34 +21120,110 @@ panel12:
 	MOVQ n+80(FP), BX
 
 col_12_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	VMOVUPS gemmConsts<>+832(SB), Z14
-	VMOVUPS gemmConsts<>+832(SB), Z15
-	VMOVUPS gemmConsts<>+832(SB), Z16
-	VMOVUPS gemmConsts<>+832(SB), Z17
-	VMOVUPS gemmConsts<>+832(SB), Z18
-	VMOVUPS gemmConsts<>+832(SB), Z19
-	VMOVUPS gemmConsts<>+832(SB), Z20
-	VMOVUPS gemmConsts<>+832(SB), Z21
-	VMOVUPS gemmConsts<>+832(SB), Z22
-	VMOVUPS gemmConsts<>+832(SB), Z23
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_12_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	VMOVUPS    gemmConsts<>+832(SB), Z14
+	VMOVUPS    gemmConsts<>+832(SB), Z15
+	VMOVUPS    gemmConsts<>+832(SB), Z16
+	VMOVUPS    gemmConsts<>+832(SB), Z17
+	VMOVUPS    gemmConsts<>+832(SB), Z18
+	VMOVUPS    gemmConsts<>+832(SB), Z19
+	VMOVUPS    gemmConsts<>+832(SB), Z20
+	VMOVUPS    gemmConsts<>+832(SB), Z21
+	VMOVUPS    gemmConsts<>+832(SB), Z22
+	VMOVUPS    gemmConsts<>+832(SB), Z23
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_12_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -21829,32 +22481,104 @@ panel11:
 	MOVQ n+80(FP), BX
 
 col_11_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	VMOVUPS gemmConsts<>+832(SB), Z14
-	VMOVUPS gemmConsts<>+832(SB), Z15
-	VMOVUPS gemmConsts<>+832(SB), Z16
-	VMOVUPS gemmConsts<>+832(SB), Z17
-	VMOVUPS gemmConsts<>+832(SB), Z18
-	VMOVUPS gemmConsts<>+832(SB), Z19
-	VMOVUPS gemmConsts<>+832(SB), Z20
-	VMOVUPS gemmConsts<>+832(SB), Z21
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_11_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	VMOVUPS    gemmConsts<>+832(SB), Z14
+	VMOVUPS    gemmConsts<>+832(SB), Z15
+	VMOVUPS    gemmConsts<>+832(SB), Z16
+	VMOVUPS    gemmConsts<>+832(SB), Z17
+	VMOVUPS    gemmConsts<>+832(SB), Z18
+	VMOVUPS    gemmConsts<>+832(SB), Z19
+	VMOVUPS    gemmConsts<>+832(SB), Z20
+	VMOVUPS    gemmConsts<>+832(SB), Z21
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_11_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -23032,30 +23756,98 @@ panel10:
 	MOVQ n+80(FP), BX
 
 col_10_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	VMOVUPS gemmConsts<>+832(SB), Z14
-	VMOVUPS gemmConsts<>+832(SB), Z15
-	VMOVUPS gemmConsts<>+832(SB), Z16
-	VMOVUPS gemmConsts<>+832(SB), Z17
-	VMOVUPS gemmConsts<>+832(SB), Z18
-	VMOVUPS gemmConsts<>+832(SB), Z19
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_10_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	VMOVUPS    gemmConsts<>+832(SB), Z14
+	VMOVUPS    gemmConsts<>+832(SB), Z15
+	VMOVUPS    gemmConsts<>+832(SB), Z16
+	VMOVUPS    gemmConsts<>+832(SB), Z17
+	VMOVUPS    gemmConsts<>+832(SB), Z18
+	VMOVUPS    gemmConsts<>+832(SB), Z19
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_10_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -24153,28 +24945,88 @@ panel9:
 	MOVQ n+80(FP), BX
 
 col_9_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	VMOVUPS gemmConsts<>+832(SB), Z14
-	VMOVUPS gemmConsts<>+832(SB), Z15
-	VMOVUPS gemmConsts<>+832(SB), Z16
-	VMOVUPS gemmConsts<>+832(SB), Z17
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_9_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	VMOVUPS    gemmConsts<>+832(SB), Z14
+	VMOVUPS    gemmConsts<>+832(SB), Z15
+	VMOVUPS    gemmConsts<>+832(SB), Z16
+	VMOVUPS    gemmConsts<>+832(SB), Z17
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_9_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -25170,26 +26022,82 @@ panel8:
 	MOVQ n+80(FP), BX
 
 col_8_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	VMOVUPS gemmConsts<>+832(SB), Z14
-	VMOVUPS gemmConsts<>+832(SB), Z15
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_8_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	VMOVUPS    gemmConsts<>+832(SB), Z14
+	VMOVUPS    gemmConsts<>+832(SB), Z15
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R9
+	ADDQ       R9, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_8_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -26105,24 +27013,76 @@ panel7:
 	MOVQ n+80(FP), BX
 
 col_7_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	VMOVUPS gemmConsts<>+832(SB), Z12
-	VMOVUPS gemmConsts<>+832(SB), Z13
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_7_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	VMOVUPS    gemmConsts<>+832(SB), Z12
+	VMOVUPS    gemmConsts<>+832(SB), Z13
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R8
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	IMUL3Q     $0x00000006, R8, R8
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_7_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -26958,22 +27918,58 @@ panel6:
 	MOVQ n+80(FP), BX
 
 col_6_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	VMOVUPS gemmConsts<>+832(SB), Z10
-	VMOVUPS gemmConsts<>+832(SB), Z11
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_6_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	VMOVUPS    gemmConsts<>+832(SB), Z10
+	VMOVUPS    gemmConsts<>+832(SB), Z11
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	PREFETCHT0 (R9)(R8*2)
+	PREFETCHT0 64(R9)(R8*2)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_6_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -27633,20 +28629,52 @@ panel5:
 	MOVQ n+80(FP), BX
 
 col_5_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	VMOVUPS gemmConsts<>+832(SB), Z8
-	VMOVUPS gemmConsts<>+832(SB), Z9
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_5_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	VMOVUPS    gemmConsts<>+832(SB), Z8
+	VMOVUPS    gemmConsts<>+832(SB), Z9
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 (R9)(R8*1)
+	PREFETCHT0 64(R9)(R8*1)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_5_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -28226,18 +29254,46 @@ panel4:
 	MOVQ n+80(FP), BX
 
 col_4_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_4_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (DI)(R8*2), R9
+	ADDQ       R8, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_4_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -28737,16 +29793,36 @@ panel3:
 	MOVQ n+80(FP), BX
 
 col_3_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_3_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 (DI)(R8*2)
+	PREFETCHT0 64(DI)(R8*2)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_3_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -29158,22 +30234,46 @@ panel2:
 	MOVQ n+80(FP), BX
 
 col_2_2:
-	CMPQ    BX, $0x20
-	JLE     col_2_1
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	MOVQ    CX, SI
-	MOVQ    bstride+104(FP), R8
-	SHLQ    $0x02, R8
-	MOVQ    lda+96(FP), R9
-	TESTQ   R9, R9
-	JNZ     arows_2_2
+	CMPQ       BX, $0x20
+	JLE        col_2_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	MOVQ       CX, SI
+	MOVQ       bstride+104(FP), R8
+	SHLQ       $0x02, R8
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 128(DI)
+	PREFETCHT0 192(DI)
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 128(DI)
+	PREFETCHT0 192(DI)
+	PREFETCHT0 (DI)(R9*1)
+	PREFETCHT0 64(DI)(R9*1)
+	PREFETCHT0 128(DI)(R9*1)
+	PREFETCHT0 192(DI)(R9*1)
+	MOVQ       lda+96(FP), R9
+	TESTQ      R9, R9
+	JNZ        arows_2_2
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R9
@@ -29653,14 +30753,30 @@ next_2_2:
 	JMP    panelEnd2
 
 col_2_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), R8
-	TESTQ   R8, R8
-	JNZ     arows_2_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	MOVQ       lda+96(FP), R8
+	TESTQ      R8, R8
+	JNZ        arows_2_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8
@@ -29994,23 +31110,47 @@ panel1:
 	MOVQ n+80(FP), BX
 
 col_1_4:
-	CMPQ    BX, $0x60
-	JLE     col_1_1
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	VMOVUPS gemmConsts<>+832(SB), Z2
-	VMOVUPS gemmConsts<>+832(SB), Z3
-	VMOVUPS gemmConsts<>+832(SB), Z4
-	VMOVUPS gemmConsts<>+832(SB), Z5
-	VMOVUPS gemmConsts<>+832(SB), Z6
-	VMOVUPS gemmConsts<>+832(SB), Z7
-	MOVQ    CX, SI
-	MOVQ    bstride+104(FP), R8
-	SHLQ    $0x02, R8
-	LEAQ    (SI)(R8*2), R9
-	MOVQ    lda+96(FP), DI
-	TESTQ   DI, DI
-	JNZ     arows_1_4
+	CMPQ       BX, $0x60
+	JLE        col_1_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	VMOVUPS    gemmConsts<>+832(SB), Z2
+	VMOVUPS    gemmConsts<>+832(SB), Z3
+	VMOVUPS    gemmConsts<>+832(SB), Z4
+	VMOVUPS    gemmConsts<>+832(SB), Z5
+	VMOVUPS    gemmConsts<>+832(SB), Z6
+	VMOVUPS    gemmConsts<>+832(SB), Z7
+	MOVQ       CX, SI
+	MOVQ       bstride+104(FP), R8
+	SHLQ       $0x02, R8
+	LEAQ       (SI)(R8*2), R9
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R10
+	SHLQ       $0x02, R10
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 128(DI)
+	PREFETCHT0 192(DI)
+	PREFETCHT0 256(DI)
+	PREFETCHT0 320(DI)
+	PREFETCHT0 384(DI)
+	PREFETCHT0 448(DI)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R10
+	SHLQ       $0x02, R10
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 128(DI)
+	PREFETCHT0 192(DI)
+	PREFETCHT0 256(DI)
+	PREFETCHT0 320(DI)
+	PREFETCHT0 384(DI)
+	PREFETCHT0 448(DI)
+	MOVQ       lda+96(FP), DI
+	TESTQ      DI, DI
+	JNZ        arows_1_4
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R10
@@ -30441,12 +31581,24 @@ next_1_4:
 	JMP    panelEnd1
 
 col_1_1:
-	VMOVUPS gemmConsts<>+832(SB), Z0
-	VMOVUPS gemmConsts<>+832(SB), Z1
-	MOVQ    CX, SI
-	MOVQ    lda+96(FP), DI
-	TESTQ   DI, DI
-	JNZ     arows_1_1
+	VMOVUPS    gemmConsts<>+832(SB), Z0
+	VMOVUPS    gemmConsts<>+832(SB), Z1
+	MOVQ       CX, SI
+	MOVQ       16(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldc+112(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	MOVQ       32(SP), DI
+	ADDQ       DX, DI
+	MOVQ       ldw+152(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	MOVQ       lda+96(FP), DI
+	TESTQ      DI, DI
+	JNZ        arows_1_1
 
 	// Packed A: element (i, p) at aPanel + 4·(p·MR + i).
 	MOVQ AX, R8

@@ -21,7 +21,7 @@ func TestAsmFeatures(t *testing.T) {
 		t.Skip("no assembly files")
 	}
 	avx2 := map[string]bool{"AVX": true, "AVX2": true, "FMA3": true, "SSE": true, "SSE2": true, "CMOV": true}
-	avx512 := map[string]bool{"AVX512F": true, "AVX512BW": true, "AVX512DQ": true, "AVX512VL": true, "BMI2": true}
+	avx512 := map[string]bool{"AVX512F": true, "AVX512BW": true, "AVX512DQ": true, "AVX512VL": true, "BMI2": true, "MMX+": true}
 	for f := range avx2 {
 		avx512[f] = true
 	}

@@ -91,7 +91,7 @@ var AVX512 = &ISA{
 	Name:     "AVX512",
 	VecBytes: 64,
 	Regs:     32,
-	Features: []string{"AVX", "AVX2", "AVX512BW", "AVX512DQ", "AVX512F", "AVX512VL", "BMI2", "CMOV", "FMA3"},
+	Features: []string{"AVX", "AVX2", "AVX512BW", "AVX512DQ", "AVX512F", "AVX512VL", "BMI2", "CMOV", "FMA3", "MMX+"},
 	Opmasks:  true,
 	vec:      (*build.Context).ZMM,
 	maskLoad: func(c *build.Context, src operand.Mem, mask operand.Op, dst reg.VecVirtual) {
