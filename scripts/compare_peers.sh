@@ -24,10 +24,14 @@ trap 'rm -rf "$work"' EXIT
 go build -o "$work/boltz" ./cmd/boltz
 "$work/boltz" info | grep -E '^(cpu|kernel):'
 # The OpenBLAS kernel numpy runs under the peer script's environment.
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 -c '
-from threadpoolctl import threadpool_info
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 - <<'PY' 2>/dev/null ||
 import numpy
-print("numpy:", *[f"openblas {p.get(\"version\")} kernel={p.get(\"architecture\")}" for p in threadpool_info() if p.get("internal_api") == "openblas"])' 2>/dev/null || echo "numpy: OpenBLAS kernel unknown (threadpoolctl missing)"
+from threadpoolctl import threadpool_info
+for p in threadpool_info():
+    if p.get("internal_api") == "openblas":
+        print("numpy: openblas", p.get("version"), "kernel=" + str(p.get("architecture")))
+PY
+  echo "numpy: OpenBLAS kernel unknown (threadpoolctl missing)"
 for r in $(seq "$rounds"); do
   "$work/boltz" train --hidden "$hidden" --batch "$batch" --epochs 1 --val-frac 0 --monitor-rows 100 \
     --quiet --workers "$threads" --metrics "$work/m.jsonl" --out "$work/m.safetensors" 2>/dev/null
