@@ -186,6 +186,9 @@ func (m *RBM) AIS(ctx context.Context, opt AISOptions) (AISResult, error) {
 	if err := m.Validate(); err != nil {
 		return AISResult{}, err
 	}
+	if m.VisibleUnits != Bernoulli {
+		return AISResult{}, fmt.Errorf("%w: AIS is implemented for bernoulli visible units only, not %s (use the exact log Z for small models)", ErrConfig, m.VisibleUnits)
+	}
 	runs := opt.Runs
 	if runs == 0 {
 		runs = DefaultAISRuns
@@ -451,7 +454,7 @@ func (m *RBM) AISLogLikelihood(ctx context.Context, v []float32, opt AISOptions)
 	} else if rows == 0 {
 		return 0, AISResult{}, fmt.Errorf("%w: no rows", ErrShape)
 	}
-	if err := checkUnit(v, m.Visible); err != nil {
+	if err := m.checkVisible(v); err != nil {
 		return 0, AISResult{}, err
 	}
 	if res, err = m.AIS(ctx, opt); err != nil {

@@ -18,6 +18,11 @@ const MaxExactBits = 24
 //
 // and symmetrically for the visible layer with F(v). maxBits caps the
 // enumerated layer (≤ 0: MaxExactBits); a larger model is an error.
+//
+// Gaussian and categorical models enumerate the hidden layer and sum the
+// visible one out analytically (see visibleLogSum): Gaussian units are
+// integrated, Σ_j ((b_j+u_j)² − b_j²)/(2σ_j²) + ½ log(2πσ_j²) with u = Wᵀh, and
+// categorical positions give log Σ_s exp(b_{p,s} + u_{p,s}).
 func (m *RBM) LogZExact(maxBits int) (float64, error) {
 	return m.LogZExactContext(context.Background(), maxBits)
 }
@@ -28,6 +33,12 @@ func (m *RBM) LogZExact(maxBits int) (float64, error) {
 func (m *RBM) LogZExactContext(ctx context.Context, maxBits int) (float64, error) {
 	if maxBits <= 0 {
 		maxBits = MaxExactBits
+	}
+	if m.VisibleUnits != Bernoulli {
+		if err := m.Validate(); err != nil {
+			return 0, err
+		}
+		return m.logZEnum(ctx, true, maxBits)
 	}
 	if m.Hidden <= m.Visible {
 		return m.logZEnum(ctx, true, maxBits)
@@ -42,6 +53,9 @@ func (m *RBM) logZEnum(ctx context.Context, overHidden bool, maxBits int) (float
 		n, other = m.Hidden, m.Visible
 	}
 	if n > maxBits || n > 40 {
+		if m.VisibleUnits != Bernoulli {
+			return 0, fmt.Errorf("%w: exact log Z of %s visible units needs H ≤ %d, have %d", ErrConfig, m.VisibleUnits, maxBits, n)
+		}
 		return 0, fmt.Errorf("%w: exact log Z needs min(V, H) ≤ %d, have %d", ErrConfig, maxBits, n)
 	}
 	e, err := m.Engine()
@@ -79,8 +93,12 @@ func (m *RBM) logZEnum(ctx context.Context, overHidden bool, maxBits int) (float
 				for i, u := range x.Row(r) {
 					s += float64(own[i]) * float64(u)
 				}
-				for _, ai := range a.Row(r) {
-					s += softplus(float64(ai))
+				if overHidden {
+					s += m.visibleLogSum(a.Row(r))
+				} else {
+					for _, ai := range a.Row(r) {
+						s += softplus(float64(ai))
+					}
 				}
 				rowSum[r] = s
 			}
