@@ -19,6 +19,10 @@ import (
 //     is lr·(mean((v−b)/σ²)_data − mean((v−b)/σ²)_model) (the b/σ² terms
 //     cancel);
 //   - c: as for Bernoulli units;
+//   - the negative phase samples the Gaussian visible units at every Gibbs
+//     step, the last one of CD-k included (where Bernoulli units use their
+//     probabilities): the statistics of z are quadratic in v, and the
+//     means alone, without their noise, would bias σ upwards;
 //   - z = log σ² (with LearnSigma): z_j += SigmaLR·(mean_data − mean_model)
 //     of −∂E/∂z_j = (v_j−b_j)²/(2σ_j²) − v_j (Wᵀh)_j/σ_j², h the hidden
 //     probabilities, from the parameters before the step; then
@@ -98,6 +102,8 @@ func (t *Trainer) cdStepUnits(v0 Mat) {
 		if !last || cfg.PCD {
 			sv = &Sample{Dst: vs, Stream: stream(uint32(phaseTrain + 2*k - 1))}
 			sh = &Sample{Dst: hs(t, n, last, hout), Stream: stream(uint32(phaseTrain + 2*k))}
+		} else if gauss {
+			sv = &Sample{Dst: vs, Stream: stream(uint32(phaseTrain + 2*k - 1))}
 		}
 		t.runUnitsProj(pv, h, units, sv)
 		vneg = pv

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/boltzgo/boltz/kernel"
+	"github.com/boltzgo/boltz/rng"
 )
 
 // Unit types: the seam between the layers' distributions and the rest of
@@ -293,4 +294,33 @@ func (m *RBM) reconError(v, a []float32) float64 {
 		return e
 	}
 	return crossEntropyRow(v, a)
+}
+
+// InitGaussianHidden is the initialisation of PyDeep's GRBM_2D tutorial for
+// a Gaussian model (call it after InitVisibleBias): W_ij uniform in
+// ±4·√(6/(V+H)) from the seed's stream, and c_i = −(‖w_i + b‖ − ‖b‖)/2 +
+// log 0.1, with w_i hidden unit i's weights. Large weights give the hidden
+// units distinct directions from the start; the small default (W ~ N(0,
+// 0.01²), c = 0) stays stuck near the Gaussian solution on such problems.
+func (m *RBM) InitGaussianHidden(seed uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	V, H := m.Visible, m.Hidden
+	a := 4 * math.Sqrt(6/float64(V+H))
+	s := rng.NewStream(seed, 0, phaseInit+2)
+	var nb float64
+	for _, b := range m.B {
+		nb += float64(b) * float64(b)
+	}
+	nb = math.Sqrt(nb)
+	for i := 0; i < H; i++ {
+		var n float64
+		for j := 0; j < V; j++ {
+			w := a * (2*float64(rng.Uniform(s.Uint32(i, j))) - 1)
+			m.W[i*V+j] = float32(w)
+			d := float64(m.W[i*V+j]) + float64(m.B[j])
+			n += d * d
+		}
+		m.C[i] = float32(-(math.Sqrt(n)-nb)/2 + math.Log(0.1))
+	}
 }

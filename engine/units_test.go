@@ -408,8 +408,9 @@ func TestUnitsCDStepMatchesFormulas(t *testing.T) {
 			if err := tr.Step(data); err != nil {
 				t.Fatal(err)
 			}
-			// The reference step: h0 ~ the trainer's stream, v1 = the means
-			// (or probabilities) given h0, ph1 = p(h|v1).
+			// The reference step: h0 ~ the trainer's stream, v1 = a sample of
+			// the Gaussian units (from the stream of phase 1) or the
+			// categorical probabilities given h0, ph1 = p(h|v1).
 			st := rng.Stream{Key: rng.Key(cfg.Seed), Step: 0, Phase: phaseTrain}
 			r := before
 			dW, db, dc, dz := make([]float64, H*V), make([]float64, V), make([]float64, H), make([]float64, V)
@@ -446,6 +447,9 @@ func TestUnitsCDStepMatchesFormulas(t *testing.T) {
 						a += r.W[i*V+j] * float64(h0[i])
 					}
 					v1[j] = a
+					if u == Gaussian {
+						v1[j] += r.s[j] * float64(float32(rng.Stream{Key: rng.Key(cfg.Seed), Step: 0, Phase: 1}.Normal(row, j)))
+					}
 				}
 				if u == Categorical {
 					for g := 0; g < V; g += q {

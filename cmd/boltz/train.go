@@ -59,7 +59,9 @@ memory.
 Visible units (--visible): bernoulli (binary data, the default), gaussian
 (real values, E = Σ(v−b)²/2σ² − cᵀh − Σ h_i W_ij v_j/σ_j², Cho, Ilin & Raiko
 2011; σ starts at each feature's standard deviation and is learned with
---learn-sigma through log σ² at --sigma-lr; --standardize or --whiten
+--learn-sigma through log σ² at --sigma-lr; the default --lr is 0.02, and
+without --init-sigma the weights start uniform in ±4·√(6/(V+H)) with hidden
+biases −(‖w_i + b‖ − ‖b‖)/2 + log 0.1, PyDeep's GRBM_2D initialisation; --standardize or --whiten
 preprocess the data and are stored with the model; the per-epoch
 reconstruction error is then the squared error, "SE") or categorical (n
 positions of q states, one-hot visible units position·q + state with a
@@ -167,6 +169,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	unit, err := f.unitFlags.unit(set, &f)
 	if err != nil {
 		return err
+	}
+	if unit == engine.Gaussian && ck == nil && !set["lr"] {
+		// Gaussian units want a smaller learning rate (Practical Guide
+		// §13.2): this one solves PyDeep's GRBM_2D problem.
+		f.lr = gaussianLR
 	}
 	cfg, err := f.config()
 	if err != nil {
@@ -353,6 +360,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			if err := m.InitVisibleBiasRows(train.src); err != nil {
 				return err
 			}
+		}
+		if unit == engine.Gaussian && !set["init-sigma"] {
+			m.InitGaussianHidden(f.seed)
 		}
 		if tr, err = engine.NewTrainer(m, cfg); err != nil {
 			return usageError{err}

@@ -25,6 +25,9 @@ type unitFlags struct {
 // unitFlagNames are the run-shaping flags of the unit types: --resume takes
 // them from the checkpoint like resumeFlags, and a checkpoint of an older
 // version without them resumes with their defaults (Bernoulli).
+// gaussianLR is the default --lr of gaussian visible units.
+const gaussianLR = 0.02
+
 var unitFlagNames = []string{"visible", "learn-sigma", "sigma-lr", "standardize", "whiten", "states"}
 
 func (u *unitFlags) register(fs *flag.FlagSet) {

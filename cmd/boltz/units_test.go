@@ -209,3 +209,51 @@ func TestUnitsUsageErrors(t *testing.T) {
 		t.Errorf("--states 5 on FASTA: exit %d, %q", code, stderr)
 	}
 }
+
+// TestGRBM2DDefaults is PyDeep's GRBM_2D problem: a 2-D mixture of two
+// Laplacian sources, ZCA-whitened, 4 hidden units, CD-1, learned σ, with
+// boltz's defaults otherwise. The Gaussian solution has the test
+// log-likelihood −log 2π − 1 = −2.838 nats on whitened data; PyDeep reports
+// −2.736 for its trained GRBM (and −2.736 for ICA). With the defaults and
+// seed 1 boltz gets clearly away from the Gaussian solution (the runs of
+// other seeds end between −2.80 and −2.74: some stop in a local optimum
+// where two hidden units share a direction).
+func TestGRBM2DDefaults(t *testing.T) {
+	dir := t.TempDir()
+	r := rand.New(rand.NewPCG(42, 7))
+	lap := func() float64 {
+		u := r.Float64() - 0.5
+		return 1 - math.Copysign(1, u)*math.Log(1-2*math.Abs(u))
+	}
+	a := [2][2]float64{{r.Float64() - 0.5, r.Float64() - 0.5}, {r.Float64() - 0.5, r.Float64() - 0.5}}
+	write := func(name string, n int) string {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			s0, s1 := lap(), lap()
+			fmt.Fprintf(&b, "%g,%g\n", a[0][0]*s0+a[0][1]*s1, a[1][0]*s0+a[1][1]*s1)
+		}
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(b.String()), 0o644)
+		return p
+	}
+	train, test := write("train.csv", 50000), write("test.csv", 20000)
+	model := filepath.Join(dir, "g.safetensors")
+	if code, _, stderr := runCmd(t, "train", "--visible", "gaussian", "--whiten", "--learn-sigma", "--hidden", "4",
+		"--data", train, "--val", test, "--epochs", "20", "--out", model, "--quiet"); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	code, out, stderr := runCmd(t, "eval", "--model", model, "--data", test, "--logz", "exact", "--json")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	ll, _ := res["log_likelihood_mean"].(float64)
+	gauss := -math.Log(2*math.Pi) - 1
+	if !(ll > gauss+0.03) {
+		t.Errorf("test log-likelihood %v: not clearly above the Gaussian solution's %v (PyDeep: −2.736)", ll, gauss)
+	}
+	t.Logf("test log-likelihood %v (Gaussian %v)", ll, gauss)
+}
