@@ -186,9 +186,6 @@ func (m *RBM) AIS(ctx context.Context, opt AISOptions) (AISResult, error) {
 	if err := m.Validate(); err != nil {
 		return AISResult{}, err
 	}
-	if m.VisibleUnits != Bernoulli {
-		return AISResult{}, fmt.Errorf("%w: AIS is implemented for bernoulli visible units only, not %s (use the exact log Z for small models)", ErrConfig, m.VisibleUnits)
-	}
 	runs := opt.Runs
 	if runs == 0 {
 		runs = DefaultAISRuns
@@ -202,6 +199,9 @@ func (m *RBM) AIS(ctx context.Context, opt AISOptions) (AISResult, error) {
 	}
 	if err := checkBetas(betas); err != nil {
 		return AISResult{}, err
+	}
+	if m.VisibleUnits != Bernoulli {
+		return m.aisUnits(ctx, opt, runs, betas) // aisunits.go
 	}
 	bA := opt.BaseVisibleBias
 	switch {

@@ -696,8 +696,11 @@ func TestUnitsInputChecks(t *testing.T) {
 	if err := g.PseudoLogLikelihood(make([]float32, 1), []float32{1, 2, 3}, 1); !errors.Is(err, ErrConfig) {
 		t.Errorf("PLL of gaussian units: %v", err)
 	}
-	if _, err := g.AIS(context.Background(), AISOptions{}); !errors.Is(err, ErrConfig) {
-		t.Errorf("AIS of gaussian units: %v", err)
+	if _, err := g.AIS(context.Background(), AISOptions{Runs: 1}); !errors.Is(err, ErrConfig) {
+		t.Errorf("AIS of gaussian units with 1 run: %v", err)
+	}
+	if _, err := g.AIS(context.Background(), AISOptions{Data: []float32{1, 2, float32(math.NaN())}}); !errors.Is(err, ErrValue) {
+		t.Errorf("AIS of gaussian units with NaN data: %v", err)
 	}
 	b, _ := NewRBM(3, 2, 0, 1)
 	cfg := DefaultConfig()

@@ -110,8 +110,16 @@ func TestTrainGaussianCLI(t *testing.T) {
 	if code, _, stderr := runCmd(t, "sample", "--model", model, "--chains", "3", "--steps", "5", "--out", filepath.Join(dir, "s.npy")); code != 0 {
 		t.Fatalf("sample: exit %d: %s", code, stderr)
 	}
-	if code, _, stderr := runCmd(t, "eval", "--model", model, "--data", csv, "--logz", "ais"); code != exitUsage {
-		t.Errorf("eval --logz ais of a gaussian model: exit %d (%s), want 2", code, stderr)
+	code, out, stderr = runCmd(t, "eval", "--model", model, "--data", csv, "--logz", "ais", "--ais-betas", "2000", "--json")
+	if code != 0 {
+		t.Fatalf("eval --logz ais: exit %d: %s", code, stderr)
+	}
+	var ais map[string]any
+	if err := json.Unmarshal([]byte(out), &ais); err != nil {
+		t.Fatal(err)
+	}
+	if ais["log_z_method"] != "ais" || math.Abs(ais["log_z"].(float64)-res["log_z"].(float64)) > 0.2 {
+		t.Errorf("AIS log Z %v, exact %v", ais["log_z"], res["log_z"])
 	}
 }
 
