@@ -22,7 +22,9 @@ const MaxExactBits = 24
 // Gaussian and categorical models enumerate the hidden layer and sum the
 // visible one out analytically (see visibleLogSum): Gaussian units are
 // integrated, Σ_j ((b_j+u_j)² − b_j²)/(2σ_j²) + ½ log(2πσ_j²) with u = Wᵀh, and
-// categorical positions give log Σ_s exp(b_{p,s} + u_{p,s}).
+// categorical positions give log Σ_s exp(b_{p,s} + u_{p,s}). A categorical
+// model with more than maxBits hidden units enumerates its q^positions
+// visible configurations instead when there are at most 2^maxBits of them.
 func (m *RBM) LogZExact(maxBits int) (float64, error) {
 	return m.LogZExactContext(context.Background(), maxBits)
 }
@@ -38,12 +40,66 @@ func (m *RBM) LogZExactContext(ctx context.Context, maxBits int) (float64, error
 		if err := m.Validate(); err != nil {
 			return 0, err
 		}
+		if m.VisibleUnits == Categorical && m.Hidden > min(maxBits, 40) {
+			if n, ok := m.configurations(maxBits); ok {
+				return m.logZCategoricalVisible(ctx, n)
+			}
+		}
 		return m.logZEnum(ctx, true, maxBits)
 	}
 	if m.Hidden <= m.Visible {
 		return m.logZEnum(ctx, true, maxBits)
 	}
 	return m.logZEnum(ctx, false, maxBits)
+}
+
+// configurations returns q^n, the visible configurations of a categorical
+// model, when it is at most 2^maxBits.
+func (m *RBM) configurations(maxBits int) (uint64, bool) {
+	limit := uint64(1) << min(maxBits, 40)
+	n := uint64(1)
+	for p := 0; p < m.Positions(); p++ {
+		n *= uint64(m.States)
+		if n > limit {
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+// logZCategoricalVisible is log Z = log Σ_v exp(−F(v)) over the n = q^positions
+// one-hot configurations of a categorical model, in blocks through the
+// kernel (the visible side, for models with more hidden units than the
+// enumeration of the hidden layer allows).
+func (m *RBM) logZCategoricalVisible(ctx context.Context, n uint64) (float64, error) {
+	e, err := m.Engine()
+	if err != nil {
+		return 0, err
+	}
+	V, H, q, P := m.Visible, m.Hidden, m.States, m.Positions()
+	block := min(n, 4096)
+	x := make([]float32, int(block)*V)
+	pre := make([]float32, int(block)*H)
+	lse := newLogSumExp()
+	for base := uint64(0); base < n; base += block {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		rows := int(min(block, n-base))
+		clear(x[:rows*V])
+		for r := 0; r < rows; r++ {
+			c := base + uint64(r)
+			for p := 0; p < P; p++ {
+				x[r*V+p*q+int(c%uint64(q))] = 1
+				c /= uint64(q)
+			}
+		}
+		m.project(e, false, mat(pre[:rows*H], rows, H), mat(x[:rows*V], rows, V), Linear, nil)
+		for r := 0; r < rows; r++ { // in order: the same sum for any worker count
+			lse.add(-m.freeEnergyRow(x[r*V:(r+1)*V], pre[r*H:(r+1)*H]))
+		}
+	}
+	return lse.value(), nil
 }
 
 // logZEnum enumerates the hidden (overHidden) or the visible layer.

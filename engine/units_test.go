@@ -255,6 +255,29 @@ func TestUnitsByEnumeration(t *testing.T) {
 	}
 }
 
+// TestCategoricalLogZVisibleSide checks the enumeration of the visible
+// configurations of a categorical model (used when H is above the cap)
+// against the hidden-side enumeration and brute force.
+func TestCategoricalLogZVisibleSide(t *testing.T) {
+	for _, k := range builtinKernels(t) {
+		m := unitModel(t, Categorical, 9, 7, 3, 77, k)
+		hidden, err := m.LogZExact(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		visible, err := m.LogZExact(6) // H = 7 > 6: the 3^3 = 27 ≤ 2^6 visible configurations
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := refOf(m).logZ(); !relClose(hidden, want, 1e-5) || !relClose(visible, want, 1e-5) {
+			t.Errorf("%s: log Z %v over h, %v over v, brute force %v", k.Name(), hidden, visible, want)
+		}
+		if _, err := m.LogZExact(4); !errors.Is(err, ErrConfig) { // 27 > 2^4 and 7 > 4
+			t.Errorf("%s: LogZExact(4) = %v, want ErrConfig", k.Name(), err)
+		}
+	}
+}
+
 // gradient is the exact log-likelihood gradient of the data rows in the
 // formulas the trainer uses (cdunits.go): data-phase statistics minus the
 // model's expectations, the latter by enumeration and integration. The

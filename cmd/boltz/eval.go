@@ -59,10 +59,13 @@ n, visible_units, the reconstruction error of the type (recon_squared_error
 Σ_j (v_j − a_j)² for gaussian units, recon_cross_entropy
 Σ_positions log Σ_s exp(a_{p,s}) − a_{p,v_p} for categorical ones) and
 free_energy_mean; --logz exact enumerates the hidden layer (H ≤
---logz-max-bits) and integrates (sums) the visible one out; --logz ais
-anneals from a base model of the same type fitted to --ais-base (default
---data): per-unit Gaussians of the data's means and deviations, or the
-smoothed state frequencies. There is no pseudo-likelihood for them.`
+--logz-max-bits) and integrates (sums) the visible one out (a categorical
+model with more hidden units enumerates its q^positions visible
+configurations instead, when there are at most 2^--logz-max-bits of
+them); --logz ais anneals from a base model of the same type fitted to
+--ais-base (default --data): per-unit Gaussians of the data's means and
+deviations, or the smoothed state frequencies. There is no
+pseudo-likelihood for them.`
 
 type evalFlags struct {
 	dataFlags
@@ -218,10 +221,6 @@ func (f *evalFlags) logZ(ctx context.Context, m *engine.RBM, set *data.Set, opt 
 // (the hidden layer enumerated). The pseudo-likelihood and AIS are for
 // bernoulli units only.
 func (f *evalFlags) evalUnits(m *engine.RBM, opt data.Options, stdout io.Writer) error {
-	switch {
-	case f.logz == "exact" && m.Hidden > f.maxBits:
-		return usagef("--logz exact: the model has H = %d > --logz-max-bits %d hidden units to enumerate", m.Hidden, f.maxBits)
-	}
 	x, rows, name, err := loadForModel(m, f.dataSpec, opt)
 	if err != nil {
 		return err
@@ -247,6 +246,9 @@ func (f *evalFlags) evalUnits(m *engine.RBM, opt data.Options, stdout io.Writer)
 	if f.logz == "exact" {
 		start := time.Now()
 		lz, err := m.LogZExact(f.maxBits)
+		if errors.Is(err, engine.ErrConfig) {
+			return usagef("--logz exact: %v (raise --logz-max-bits, or use --logz ais)", err)
+		}
 		if err != nil {
 			return err
 		}
