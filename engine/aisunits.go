@@ -33,9 +33,9 @@ import (
 
 // Random-stream phases of the units' AIS.
 const (
-	phaseAISUnitsInit   = 0x3000_0000
-	phaseAISUnitsHidden = 0x3000_0001
-	phaseAISUnitsVis    = 0x3000_0002
+	phaseAISUnitsInit   = 0x3000_0020
+	phaseAISUnitsHidden = 0x3000_0021
+	phaseAISUnitsVis    = 0x3000_0022
 )
 
 func (m *RBM) aisUnits(ctx context.Context, opt AISOptions, runs int, betas []float64) (AISResult, error) {

@@ -8,8 +8,9 @@ import (
 	"github.com/boltzgo/boltz/rng"
 )
 
-// RBM is a binary restricted Boltzmann machine with Visible units v ∈ {0,1}^V
-// and Hidden units h ∈ {0,1}^H, energy E(v,h) = −hᵀWv − bᵀv − cᵀh:
+// RBM is a restricted Boltzmann machine with Visible units v ∈ {0,1}^V
+// and Hidden units h ∈ {0,1}^H, energy E(v,h) = −hᵀWv − bᵀv − cᵀh (Gaussian
+// and categorical visible units: see VisibleUnits and units.go):
 //
 //	p(h_i=1|v) = σ(Σ_j W_ij v_j + c_i)    p(v_j=1|h) = σ(Σ_i W_ij h_i + b_j)
 //	F(v)       = −bᵀv − Σ_i softplus(c_i + W_i·v)

@@ -749,3 +749,30 @@ func TestUnitsInputChecks(t *testing.T) {
 		t.Errorf("a one-hot row: %v", err)
 	}
 }
+
+// TestUnitsStepAllocs: Step of Gaussian (learned σ) and categorical models
+// allocates nothing after the first call, like the Bernoulli step.
+func TestUnitsStepAllocs(t *testing.T) {
+	for _, k := range builtinKernels(t) {
+		for _, u := range []UnitType{Gaussian, Categorical} {
+			q := 0
+			if u == Categorical {
+				q = 4
+			}
+			m, _ := NewRBM(24, 9, 0.05, 1)
+			m.SetVisibleUnits(u, q)
+			m.SetEngine(testEngine(t, k, 2))
+			data := unitData(u, 10, 24, q, 1)
+			cfg := DefaultConfig()
+			cfg.BatchSize, cfg.LearnSigma, cfg.K = 10, u == Gaussian, 2
+			tr, err := NewTrainer(m, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr.Step(data)
+			if n := testing.AllocsPerRun(20, func() { tr.Step(data) }); n > 0 {
+				t.Errorf("%s %s: Step allocates %v times", KernelID(k), u, n)
+			}
+		}
+	}
+}
