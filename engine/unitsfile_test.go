@@ -216,3 +216,30 @@ func TestUnitsResumeBitwise(t *testing.T) {
 		}
 	}
 }
+
+// TestUnitsCheckpointRejects: every truncation and every single-byte flip
+// of Gaussian and categorical checkpoints (format version 2) is a one-line
+// error wrapping ErrCheckpoint or safetensors.ErrFormat, never a panic.
+func TestUnitsCheckpointRejects(t *testing.T) {
+	for _, good := range [][]byte{unitsCheckpoint(t, Gaussian, 4, 0), unitsCheckpoint(t, Categorical, 6, 3)} {
+		if _, err := ReadCheckpoint(bytes.NewReader(good), int64(len(good))); err != nil {
+			t.Fatal(err)
+		}
+		for n := 0; n < len(good); n++ {
+			if _, err := ReadCheckpoint(bytes.NewReader(good[:n]), int64(n)); err == nil {
+				t.Fatalf("truncated to %d bytes: no error", n)
+			}
+		}
+		for i := range good {
+			raw := bytes.Clone(good)
+			raw[i] ^= 0x04
+			_, err := ReadCheckpoint(bytes.NewReader(raw), int64(len(raw)))
+			if err == nil {
+				t.Fatalf("flip at %d: no error", i)
+			}
+			if strings.ContainsAny(err.Error(), "\r\n") || !errors.Is(err, ErrCheckpoint) && !isFormatErr(err) {
+				t.Fatalf("flip at %d: %q", i, err)
+			}
+		}
+	}
+}
