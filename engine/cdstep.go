@@ -53,7 +53,7 @@ func (t *Trainer) run(down bool, out, in Mat, act Act, s *Sample) {
 // cdStep is one CD-k / PCD-k step on the batch v0 (R×V).
 func (t *Trainer) cdStep(v0 Mat) {
 	m, cfg := t.m, t.cfg
-	if m.VisibleUnits != Bernoulli {
+	if m.VisibleUnits != Bernoulli || m.hiddenUnits() != nil {
 		t.cdStepUnits(v0)
 		return
 	}

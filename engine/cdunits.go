@@ -82,7 +82,7 @@ func (t *Trainer) cdStepUnits(v0 Mat) {
 
 	ph0, sh0 := t.ph0.RowSlice(0, R), t.sh0.RowSlice(0, R)
 	xs0 := upIn(v0, t.xs0)
-	t.run(false, ph0, xs0, Sigmoid, &Sample{Dst: sh0, Stream: stream(phaseTrain)})
+	t.runUnitsProj(false, ph0, xs0, m.hiddenUnits(), &Sample{Dst: sh0, Stream: stream(phaseTrain)})
 
 	h := sh0
 	n := R
@@ -105,13 +105,13 @@ func (t *Trainer) cdStepUnits(v0 Mat) {
 		} else if gauss {
 			sv = &Sample{Dst: vs, Stream: stream(uint32(phaseTrain + 2*k - 1))}
 		}
-		t.runUnitsProj(pv, h, units, sv)
+		t.runUnitsProj(true, pv, h, units, sv)
 		vneg = pv
 		if sv != nil {
 			vneg = vs
 		}
 		xs1 = upIn(vneg, t.xs1)
-		t.run(false, ph1, xs1, Sigmoid, sh)
+		t.runUnitsProj(false, ph1, xs1, m.hiddenUnits(), sh)
 		if sh != nil {
 			h = sh.Dst
 		}
@@ -146,12 +146,16 @@ func (t *Trainer) cdStepUnits(v0 Mat) {
 	t.step++
 }
 
-// runUnitsProj runs a down projection with the visible units' write-back.
-func (t *Trainer) runUnitsProj(out, in Mat, u *kernel.Units, s *Sample) {
+// runUnitsProj runs a projection with the write-back of the units u (nil:
+// Bernoulli, the sigmoid).
+func (t *Trainer) runUnitsProj(down bool, out, in Mat, u *kernel.Units, s *Sample) {
 	p := t.up
-	p.down, p.out, p.in, p.w, p.act = true, out, in, t.m.weights(), Sigmoid
+	p.down, p.out, p.in, p.w, p.act = down, out, in, t.m.weights(), Sigmoid
 	p.pk = t.pk
-	p.bias = t.m.B
+	p.bias = t.m.C
+	if down {
+		p.bias = t.m.B
+	}
 	p.units = u
 	p.sample = s != nil
 	if s != nil {

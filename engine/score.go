@@ -37,11 +37,7 @@ func (m *RBM) FreeEnergyContext(ctx context.Context, dst, v []float32) error {
 
 // freeEnergyRow is F(v) given the hidden pre-activations a = Wv + c.
 func (m *RBM) freeEnergyRow(v, a []float32) float64 {
-	f := m.visibleEnergy(v)
-	for _, ai := range a {
-		f -= softplus(float64(ai))
-	}
-	return f
+	return m.minusHiddenLogSum(m.visibleEnergy(v), a)
 }
 
 // ReconstructionCrossEntropy sets dst[r] to the cross-entropy, in nats, of

@@ -136,8 +136,24 @@ func (m *RBM) visibleUnits() *kernel.Units {
 	return nil
 }
 
-// hiddenUnits is visibleUnits for the hidden layer: nil, Bernoulli.
+// hiddenUnits is visibleUnits for the hidden layer: nil, Bernoulli. A
+// hidden type of another kind (ReLU, say) is a case here (the units of the
+// up projections' write-back, in inference and in cdStepUnits, which every
+// model with non-Bernoulli units trains with), in minusHiddenLogSum, and in
+// kernel.ApplyUnits for its sampler; the enumerations of logz.go and the
+// AIS of ais.go, aisunits.go assume binary hidden units.
 func (m *RBM) hiddenUnits() *kernel.Units { return nil }
+
+// minusHiddenLogSum returns f − log Σ_h exp(hᵀa), the hidden layer summed
+// out given its pre-activations a (c + W·v, or c + W·(v/σ²)): Σ_i
+// softplus(a_i) for Bernoulli units, subtracted term by term.
+// F(v) = minusHiddenLogSum(visibleEnergy(v), a).
+func (m *RBM) minusHiddenLogSum(f float64, a []float32) float64 {
+	for _, ai := range a {
+		f -= softplus(float64(ai))
+	}
+	return f
+}
 
 // checkVisible reports the first value of x (rows of the visible layer) that
 // the units cannot take as input to inference: outside [0, 1] for Bernoulli
