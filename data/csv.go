@@ -112,8 +112,11 @@ func ReadCSV(path string, opt Options) (*Set, error) {
 				return nil, bad(line, j, "empty cell")
 			case err != nil:
 				return nil, bad(line, j, "%q is not a number", c)
-			case math.IsNaN(x) || math.IsInf(x, 0):
+			case math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x) > math.MaxFloat32:
 				return nil, bad(line, j, "%s", badValue(x))
+			case opt.Real:
+				data = append(data, float32(x))
+				continue
 			case x < 0:
 				return nil, bad(line, j, "value %v is negative", x)
 			case x > 255 || x > 1 && x != math.Trunc(x):

@@ -99,6 +99,11 @@ type Options struct {
 	// LabelColumn (CSV only) says the last column is an integer label, not a
 	// feature.
 	LabelColumn bool
+	// Real reads real-valued data (for Gaussian visible units): float
+	// values may be any finite number, CSV values are never read as
+	// 0..255 pixels, and nothing is binarised (Binarize is ignored);
+	// unsigned bytes are still scaled by 1/255. Map refuses it.
+	Real bool
 }
 
 // Load reads a data set. spec is "mnist" (the 60,000 MNIST training images
@@ -229,8 +234,11 @@ func binarize(m Matrix, opt Options) error {
 	return nil
 }
 
-// finish binarizes x and builds the Set.
+// finish binarizes x (unless opt.Real) and builds the Set.
 func finish(path string, x Matrix, labels []int32, opt Options) (*Set, error) {
+	if opt.Real {
+		return &Set{Name: path, X: x, Labels: labels}, nil
+	}
 	if err := binarize(x, opt); err != nil {
 		return nil, err
 	}

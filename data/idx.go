@@ -185,6 +185,7 @@ func ReadIDX(path string, opt Options) (*Set, error) {
 		return nil, err
 	}
 	t := x.elemType()
+	t.real = opt.Real
 	if err := x.checkSize(path, rows*cols, t.size()); err != nil {
 		return nil, err
 	}

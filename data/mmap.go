@@ -76,6 +76,9 @@ func Map(path string, opt Options) (*Mapped, error) {
 	if opt.Binarize != Threshold && opt.Binarize != Stochastic && opt.Binarize != None {
 		return nil, fmt.Errorf("data: unknown binarization %d", int(opt.Binarize))
 	}
+	if opt.Real {
+		return nil, fmt.Errorf("data: real-valued data cannot be memory-mapped; load them (Load with Options.Real)")
+	}
 	kind, err := sniff(path)
 	if err != nil {
 		return nil, err

@@ -35,6 +35,7 @@ func ReadNPY(path string, opt Options) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
+	l.t.real = opt.Real
 	m, err := readValues(path, br, l.t, limitRows(l.rows, opt), l.cols, maxElems) // size checked
 	if err != nil {
 		return nil, err
@@ -53,6 +54,12 @@ type npyLayout struct {
 // from br, leaving br at the first value. The size must match the header
 // exactly; the shape may hold at most limit values.
 func readNPYLayout(path string, br io.Reader, size int64, limit uint64) (npyLayout, error) {
+	return readNPYLayoutOf(path, br, size, limit, false)
+}
+
+// readNPYLayoutOf is readNPYLayout; ints admits the integer dtypes (|i1,
+// <i2, <i4, <i8 and their unsigned and big-endian forms) and no others.
+func readNPYLayoutOf(path string, br io.Reader, size int64, limit uint64, ints bool) (npyLayout, error) {
 	var l npyLayout
 	if size == 0 {
 		return l, fmt.Errorf("%s: %w: empty file", path, ErrFormat)
@@ -103,21 +110,30 @@ func readNPYLayout(path string, br io.Reader, size int64, limit uint64) (npyLayo
 		return l, fmt.Errorf("%s: %w: array is %d-D (shape %v); want 2-D samples × features", path, ErrFormat, len(h.shape), h.shape)
 	}
 	var t elemType
-	switch h.descr {
-	case "|u1", "<u1", ">u1", "=u1", "u1":
-		t = elemType{kind: kindU8}
-	case "|b1", "<b1", ">b1", "=b1", "b1", "?":
-		t = elemType{kind: kindBool}
-	case "<f4":
-		t = elemType{kind: kindF32}
-	case ">f4":
-		t = elemType{kind: kindF32, big: true}
-	case "<f8":
-		t = elemType{kind: kindF64}
-	case ">f8":
-		t = elemType{kind: kindF64, big: true}
-	default:
-		return l, fmt.Errorf("%s: %w: unsupported dtype %q (want |u1, |b1, <f4 or <f8)", path, ErrFormat, h.descr)
+	if ints {
+		d := h.descr
+		if len(d) == 3 && (d[0] == '<' || d[0] == '>' || d[0] == '|' || d[0] == '=') && (d[1] == 'i' || d[1] == 'u') && strings.ContainsRune("1248", rune(d[2])) {
+			t = elemType{kind: kindInt, big: d[0] == '>', signed: d[1] == 'i', isize: int(d[2] - '0')}
+		} else {
+			return l, fmt.Errorf("%s: %w: dtype %q is not an integer dtype (want |u1, |i1, <i2, <i4, <i8, ...) for categorical states", path, ErrFormat, h.descr)
+		}
+	} else {
+		switch h.descr {
+		case "|u1", "<u1", ">u1", "=u1", "u1":
+			t = elemType{kind: kindU8}
+		case "|b1", "<b1", ">b1", "=b1", "b1", "?":
+			t = elemType{kind: kindBool}
+		case "<f4":
+			t = elemType{kind: kindF32}
+		case ">f4":
+			t = elemType{kind: kindF32, big: true}
+		case "<f8":
+			t = elemType{kind: kindF64}
+		case ">f8":
+			t = elemType{kind: kindF64, big: true}
+		default:
+			return l, fmt.Errorf("%s: %w: unsupported dtype %q (want |u1, |b1, <f4 or <f8)", path, ErrFormat, h.descr)
+		}
 	}
 	rows, cols, err := checkShapeMax(path, h.shape, limit)
 	if err != nil {

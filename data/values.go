@@ -18,12 +18,17 @@ const (
 	kindBool                 // byte that must be 0 or 1
 	kindF32                  // IEEE float32, must lie in [0,1]
 	kindF64                  // IEEE float64, must lie in [0,1]
+	kindInt                  // an integer of isize bytes (categorical states), 0..MaxStates−1
 )
 
 // elemType is an on-disk value type with its byte order.
 type elemType struct {
 	kind elemKind
-	big  bool // big-endian (floats only)
+	big  bool // big-endian (floats and integers)
+	real bool // floats may be any finite value (Options.Real)
+	// integers (kindInt): the size in bytes and the signedness
+	isize  int
+	signed bool
 }
 
 // size returns the bytes per value.
@@ -33,6 +38,8 @@ func (t elemType) size() int {
 		return 4
 	case kindF64:
 		return 8
+	case kindInt:
+		return t.isize
 	}
 	return 1
 }
@@ -105,6 +112,10 @@ func decode(out []float32, b []byte, t elemType) (int, string) {
 	case kindF32:
 		for i := range out {
 			x := math.Float32frombits(order.Uint32(b[4*i:]))
+			if t.real && x-x == 0 {
+				out[i] = x
+				continue
+			}
 			if !(x >= 0 && x <= 1) {
 				return i, badValue(float64(x))
 			}
@@ -113,10 +124,46 @@ func decode(out []float32, b []byte, t elemType) (int, string) {
 	case kindF64:
 		for i := range out {
 			x := math.Float64frombits(order.Uint64(b[8*i:]))
+			if t.real && x-x == 0 && math.Abs(x) <= math.MaxFloat32 {
+				out[i] = float32(x)
+				continue
+			}
 			if !(x >= 0 && x <= 1) {
 				return i, badValue(x)
 			}
 			out[i] = float32(x)
+		}
+	case kindInt:
+		for i := range out {
+			var v int64
+			p := b[t.isize*i:]
+			switch t.isize {
+			case 1:
+				v = int64(p[0])
+				if t.signed {
+					v = int64(int8(p[0]))
+				}
+			case 2:
+				v = int64(order.Uint16(p))
+				if t.signed {
+					v = int64(int16(order.Uint16(p)))
+				}
+			case 4:
+				v = int64(order.Uint32(p))
+				if t.signed {
+					v = int64(int32(order.Uint32(p)))
+				}
+			default:
+				u := order.Uint64(p)
+				if !t.signed && u > math.MaxInt64 {
+					return i, fmt.Sprintf("state %d outside 0..%d", u, MaxStates-1)
+				}
+				v = int64(u)
+			}
+			if v < 0 || v >= MaxStates {
+				return i, fmt.Sprintf("state %d outside 0..%d", v, MaxStates-1)
+			}
+			out[i] = float32(v)
 		}
 	}
 	return -1, ""
@@ -125,6 +172,8 @@ func decode(out []float32, b []byte, t elemType) (int, string) {
 // badValue describes a value that is not in [0,1].
 func badValue(x float64) string {
 	switch {
+	case math.Abs(x) > math.MaxFloat32 && !math.IsInf(x, 0):
+		return fmt.Sprintf("value %v does not fit float32", x)
 	case math.IsNaN(x):
 		return "value is NaN"
 	case math.IsInf(x, 0):

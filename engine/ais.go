@@ -200,6 +200,9 @@ func (m *RBM) AIS(ctx context.Context, opt AISOptions) (AISResult, error) {
 	if err := checkBetas(betas); err != nil {
 		return AISResult{}, err
 	}
+	if m.VisibleUnits != Bernoulli {
+		return m.aisUnits(ctx, opt, runs, betas) // aisunits.go
+	}
 	bA := opt.BaseVisibleBias
 	switch {
 	case bA != nil:
@@ -451,7 +454,7 @@ func (m *RBM) AISLogLikelihood(ctx context.Context, v []float32, opt AISOptions)
 	} else if rows == 0 {
 		return 0, AISResult{}, fmt.Errorf("%w: no rows", ErrShape)
 	}
-	if err := checkUnit(v, m.Visible); err != nil {
+	if err := m.checkVisible(v); err != nil {
 		return 0, AISResult{}, err
 	}
 	if res, err = m.AIS(ctx, opt); err != nil {

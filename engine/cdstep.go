@@ -22,7 +22,7 @@ func (t *Trainer) Step(batch []float32) error {
 	if rows < 1 || rows > t.cfg.BatchSize {
 		return fmt.Errorf("%w: batch of %d rows, want 1..%d", ErrShape, rows, t.cfg.BatchSize)
 	}
-	if err := checkUnit(batch, t.m.Visible); err != nil {
+	if err := t.m.checkTraining(batch); err != nil {
 		return err
 	}
 	t.pkCurrent = false // the caller may have changed W since the last step
@@ -42,6 +42,7 @@ func (t *Trainer) run(down bool, out, in Mat, act Act, s *Sample) {
 	if down {
 		p.bias = t.m.B
 	}
+	p.units = nil
 	p.sample = s != nil
 	if s != nil {
 		p.s = *s
@@ -52,6 +53,10 @@ func (t *Trainer) run(down bool, out, in Mat, act Act, s *Sample) {
 // cdStep is one CD-k / PCD-k step on the batch v0 (R×V).
 func (t *Trainer) cdStep(v0 Mat) {
 	m, cfg := t.m, t.cfg
+	if m.VisibleUnits != Bernoulli || m.hiddenUnits() != nil {
+		t.cdStepUnits(v0)
+		return
+	}
 	R := v0.Rows
 	key := rng.Key(cfg.Seed)
 	stream := func(phase uint32) rng.Stream { return rng.Stream{Key: key, Step: uint32(t.step), Phase: phase} }

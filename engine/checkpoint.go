@@ -34,8 +34,13 @@ import (
 // step and the epoch), so they need no saved state.
 const (
 	CheckpointFormat        = "boltz-checkpoint"
-	CheckpointFormatVersion = 1
+	CheckpointFormatVersion = 2
 )
+
+// Version 2 adds what version 2 of the model file adds (unitsfile.go): the
+// metadata visible_units and visible_states and the tensors visible_sigma,
+// input_mean, input_scale and input_whitening, after the others in the
+// checksum's order. Version-1 checkpoints resume as Bernoulli.
 
 // ErrCheckpoint reports a checkpoint file that is not a valid boltz
 // checkpoint; ErrNoCheckpoint a directory without a usable one.
@@ -96,7 +101,7 @@ func (t *Trainer) tensors() []ckptTensor {
 	if t.cfg.PCD {
 		ts = append(ts, ckptTensor{"chains", []int{t.chains.Rows, H}, t.chains.Data})
 	}
-	return ts
+	return append(ts, m.unitTensors()...)
 }
 
 // checksumOf is the SHA-256 of the tensors' bytes, in the order given.
@@ -164,6 +169,8 @@ func (t *Trainer) checkpointFile(meta map[string]string) (*safetensors.File, err
 	}
 	f.Metadata["format"] = CheckpointFormat
 	f.Metadata["format_version"] = strconv.Itoa(CheckpointFormatVersion)
+	delete(f.Metadata, "visible_states")
+	t.m.setUnitMeta(f.Metadata)
 	f.Metadata["visible"] = strconv.Itoa(t.m.Visible)
 	f.Metadata["hidden"] = strconv.Itoa(t.m.Hidden)
 	f.Metadata["epoch"] = strconv.Itoa(t.epoch)
@@ -208,7 +215,8 @@ func ReadCheckpoint(r io.ReaderAt, size int64) (*Checkpoint, error) {
 	if md["meta_sha256"] != metaChecksum(md) {
 		return nil, bad("metadata checksum mismatch: the file is corrupted")
 	}
-	if v, err := strconv.Atoi(md["format_version"]); err != nil || v < 1 || v > CheckpointFormatVersion {
+	version, err := strconv.Atoi(md["format_version"])
+	if err != nil || version < 1 || version > CheckpointFormatVersion {
 		return nil, bad("unsupported format_version %.20q (this build reads 1..%d)", md["format_version"], CheckpointFormatVersion)
 	}
 	var cfg Config
@@ -261,7 +269,13 @@ func ReadCheckpoint(r io.ReaderAt, size int64) (*Checkpoint, error) {
 	for i, w := range want {
 		names[i] = w.name
 	}
-	if len(f.Tensors) != len(want) {
+	units := &RBM{Visible: V, Hidden: H}
+	extra, err := readUnits(units, f, version)
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	names = append(names, extra...)
+	if len(f.Tensors) != len(names) {
 		return nil, bad("%d tensors %.200v, want %v", len(f.Tensors), f.Names(), names)
 	}
 	if sum := md["tensor_sha256"]; sum != checksumOf(f, names) {
@@ -276,8 +290,12 @@ func ReadCheckpoint(r io.ReaderAt, size int64) (*Checkpoint, error) {
 			return nil, bad("%s[%d] is %v", w.name, j, w.data[j])
 		}
 	}
+	units.W, units.B, units.C = want[0].data, want[1].data, want[2].data
+	if err := units.Validate(); err != nil {
+		return nil, bad("%v", err)
+	}
 	c := &Checkpoint{
-		Model:  &RBM{Visible: V, Hidden: H, W: want[0].data, B: want[1].data, C: want[2].data},
+		Model:  units,
 		Config: cfg, Epoch: epoch, Batch: batch, Step: step, Meta: md,
 		vel: want[3].data, velB: want[4].data, velC: want[5].data,
 	}

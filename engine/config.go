@@ -34,6 +34,34 @@ type Config struct {
 
 	Seed        uint64
 	MonitorRows int // rows of training and validation data the epoch metrics use (0: all)
+
+	// Gaussian visible units: with LearnSigma, σ_j is learned through
+	// z_j = log σ_j² by the plain log-likelihood gradient, scaled by
+	// SigmaLR/B (0: LearningRate/10), without momentum or decay, and kept
+	// at SigmaFloor or above (0: DefaultSigmaFloor). A model of another
+	// type refuses LearnSigma.
+	LearnSigma bool    `json:",omitempty"`
+	SigmaLR    float64 `json:",omitempty"`
+	SigmaFloor float64 `json:",omitempty"`
+}
+
+// DefaultSigmaFloor is the smallest σ a learned Gaussian unit may reach
+// when Config.SigmaFloor is 0.
+const DefaultSigmaFloor = 0.01
+
+// sigmaLR and sigmaFloor are the effective σ-learning settings.
+func (c Config) sigmaLR() float64 {
+	if c.SigmaLR > 0 {
+		return c.SigmaLR
+	}
+	return c.LearningRate / 10
+}
+
+func (c Config) sigmaFloor() float64 {
+	if c.SigmaFloor > 0 {
+		return c.SigmaFloor
+	}
+	return DefaultSigmaFloor
 }
 
 // DefaultConfig returns CD-1 with batches of 100, ε = 0.1, momentum 0.5 for
@@ -80,6 +108,10 @@ func (c Config) Validate() error {
 		return bad("sparsity decay %v must be in [0, 1)", c.SparsityDecay)
 	case c.MonitorRows < 0:
 		return bad("monitor rows %d < 0", c.MonitorRows)
+	case !finite(c.SigmaLR) || c.SigmaLR < 0:
+		return bad("σ learning rate %v must be finite and ≥ 0 (0: the learning rate / 10)", c.SigmaLR)
+	case !finite(c.SigmaFloor) || c.SigmaFloor < 0:
+		return bad("σ floor %v must be finite and ≥ 0 (0: the default %v)", c.SigmaFloor, DefaultSigmaFloor)
 	}
 	return nil
 }

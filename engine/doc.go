@@ -1,5 +1,6 @@
-// Package engine trains and runs binary restricted Boltzmann machines (RBMs)
-// in float32 on the CPU: the model (RBM: inference, sampling, free energy,
+// Package engine trains and runs restricted Boltzmann machines (RBMs) in
+// float32 on the CPU, with Bernoulli, Gaussian or categorical visible units
+// and Bernoulli hidden units: the model (RBM: inference, sampling, free energy,
 // reconstruction error, log-likelihood by exact enumeration or AIS), CD-k
 // and PCD-k training with momentum, weight decay and sparsity (Trainer: Fit
 // over a data set, Step for one caller-supplied minibatch), checkpoints, and
@@ -30,17 +31,23 @@
 // # Files of this package
 //
 //	model.go       the RBM, its parameters and checks
+//	units.go       the unit types: every per-type decision (input checks and
+//	               scaling, write-back, free-energy and log Z terms,
+//	               reconstruction error), the seam for other hidden types
+//	standardize.go the input standardisation stored with a model
 //	infer.go       conditionals, sampling, Gibbs chains (one shared preamble)
-//	score.go, pll.go, logz.go, ais.go
-//	               evaluation: free energy, reconstruction cross-entropy,
-//	               pseudo-likelihood, exact log Z, AIS
-//	config.go, train.go, cdstep.go, monitor.go
+//	score.go, pll.go, logz.go, ais.go, aisunits.go
+//	               evaluation: free energy, reconstruction error,
+//	               pseudo-likelihood, exact log Z, AIS (Bernoulli; the
+//	               other unit types)
+//	config.go, train.go, cdstep.go, cdunits.go, monitor.go
 //	               training: configuration, the Fit loop, the CD step and its
-//	               phases, the per-epoch monitors
+//	               phases (Bernoulli; the other unit types), the per-epoch
+//	               monitors
 //	rows.go        row sources (dense or streamed data) and fingerprints
-//	modelfile.go, checkpoint.go, checkpointdir.go
-//	               model and checkpoint files, and the checkpoint directory
-//	               policy
+//	modelfile.go, unitsfile.go, checkpoint.go, checkpointdir.go
+//	               model and checkpoint files (the unit entries of format
+//	               version 2), and the checkpoint directory policy
 //	engine.go, kernel.go, dispatch.go
 //	               the Engine (a kernel on a pool), the parallel projection
 //	               phase, the aliases of the kernel contract, kernel choice

@@ -134,17 +134,20 @@ type proj struct {
 	w      Mat
 	bias   []float32
 	act    Act
+	units  *kernel.Units // non-nil: units other than Bernoulli (act is then ignored)
 	sample bool
 	s      Sample
 	pk     kernel.Packed // non-nil: W packed in advance (Trainer, AIS), w unused
 	fn     func(part, lo, hi int)
 	parts  []Sample // per-part sampling descriptors, so run does not allocate
+	// unitParts are the per-part unit descriptions (σ sliced by column).
+	unitParts []kernel.Units
 }
 
 // newProj returns a phase descriptor for kernel k on a pool of the given
 // worker count.
 func newProj(k Kernel, workers int) *proj {
-	p := &proj{k: k, grain: kernel.GrainOf(k), parts: make([]Sample, workers)}
+	p := &proj{k: k, grain: kernel.GrainOf(k), parts: make([]Sample, workers), unitParts: make([]kernel.Units, workers)}
 	p.fn = p.run
 	return p
 }
@@ -180,6 +183,10 @@ func (p *proj) run(part, lo, hi int) {
 	if p.sample {
 		sp = s
 	}
+	if p.units != nil {
+		p.runUnits(part, out, in, w, bias, col0, sp)
+		return
+	}
 	switch {
 	case p.pk != nil && p.down:
 		p.pk.Down(out, in, col0, bias, p.act, sp)
@@ -192,14 +199,61 @@ func (p *proj) run(part, lo, hi int) {
 	}
 }
 
+// runUnits is run for units other than Bernoulli: the backend's
+// UnitsProjector (or its packed copy's PackedUnits) when it has one, else
+// its Linear product followed by kernel.ApplyUnits in the same part.
+func (p *proj) runUnits(part int, out, in, w Mat, bias []float32, col0 int, sp *Sample) {
+	u := &p.unitParts[part]
+	*u = *p.units
+	if u.Sigma != nil {
+		u.Sigma = u.Sigma[col0 : col0+out.Cols]
+	}
+	if p.pk != nil {
+		if pu, ok := p.pk.(kernel.PackedUnits); ok {
+			if p.down {
+				pu.DownUnits(out, in, col0, bias, u, sp)
+			} else {
+				pu.UpUnits(out, in, col0, bias, u, sp)
+			}
+			return
+		}
+		if p.down {
+			p.pk.Down(out, in, col0, bias, Linear, nil)
+		} else {
+			p.pk.Up(out, in, col0, bias, Linear, nil)
+		}
+		kernel.ApplyUnits(out, u, sp)
+		return
+	}
+	if ku, ok := p.k.(kernel.UnitsProjector); ok {
+		if p.down {
+			ku.DownUnits(out, in, w, bias, u, sp)
+		} else {
+			ku.UpUnits(out, in, w, bias, u, sp)
+		}
+		return
+	}
+	if p.down {
+		p.k.Down(out, in, w, bias, Linear, nil)
+	} else {
+		p.k.Up(out, in, w, bias, Linear, nil)
+	}
+	kernel.ApplyUnits(out, u, sp)
+}
+
 // goOn runs the phase on pool: split over batch rows when there are enough
 // of them, else over output columns, at multiples of the kernel's grain.
+// Categorical units are split over rows only, so that no part cuts a
+// position's group of states.
 func (p *proj) goOn(pool *Pool) {
 	// Split the larger operand: output columns (each worker then reads
 	// only its part of W) unless the batch has more rows than the output
 	// has columns, or too few columns to go round.
 	rows, cols, g := p.in.Rows, p.out.Cols, p.grain
 	p.byCols = cols >= 2*g.Cols && (rows < cols || rows < 8*pool.Workers())
+	if p.units != nil && p.units.Dist == kernel.Categorical {
+		p.byCols = false
+	}
 	if p.byCols {
 		pool.Run(cols, g.Cols, p.fn)
 	} else {

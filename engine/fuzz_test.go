@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -28,6 +29,21 @@ func FuzzLoadModel(f *testing.F) {
 	}
 	f.Add(buf.Bytes())
 	f.Add(handWritten(3, 2, []float32{1, 2, 3, 4, 5, 6}, []float32{-1, 0, 1}, []float32{0.5, -0.5}, ""))
+	// Format version 2: a gaussian model with a stored whitening, a
+	// categorical one.
+	g := tiny(f, 2, 3, 0.3, 3, Generic, 1)
+	g.SetVisibleUnits(Gaussian, 0)
+	g.Sigma[1] = 0.5
+	g.Input = &Standardization{Mean: []float32{1, 2}, Scale: []float32{1, 1}, Whitening: []float32{2, 0.1, 0.1, 3}}
+	c := tiny(f, 6, 2, 0.3, 4, Generic, 1)
+	c.SetVisibleUnits(Categorical, 3)
+	for _, m := range []*RBM{g, c} {
+		var b bytes.Buffer
+		if err := m.Save(&b, nil); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b.Bytes())
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		got, meta, err := Load(bytes.NewReader(raw), int64(len(raw)))
 		if err != nil {
@@ -47,7 +63,7 @@ func FuzzLoadModel(f *testing.F) {
 			t.Fatalf("saving a loaded model: %v", err)
 		}
 		again, _, err := Load(bytes.NewReader(out.Bytes()), int64(out.Len()))
-		if err != nil || !bytes.Equal(modelBytes(again), modelBytes(got)) {
+		if err != nil || !bytes.Equal(unitBytes(again), unitBytes(got)) || again.VisibleUnits != got.VisibleUnits || again.States != got.States {
 			t.Fatalf("save and load changed the model (%v)", err)
 		}
 	})
@@ -61,6 +77,8 @@ func FuzzLoadModel(f *testing.F) {
 // values).
 func FuzzLoadCheckpoint(f *testing.F) {
 	f.Add(goodCheckpoint(f))
+	f.Add(unitsCheckpoint(f, Gaussian, 4, 0))
+	f.Add(unitsCheckpoint(f, Categorical, 6, 3))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		checkCheckpointInput(t, raw)
 		sf, err := safetensors.Read(bytes.NewReader(raw), int64(len(raw)), safetensors.Limits{})
@@ -84,7 +102,39 @@ func FuzzLoadCheckpoint(f *testing.F) {
 
 // checkpointOrder is the order of the tensors in a checkpoint's checksum.
 var checkpointOrder = []string{"weight", "visible_bias", "hidden_bias", "velocity_weight", "velocity_visible_bias",
-	"velocity_hidden_bias", "sparsity_average", "chains"}
+	"velocity_hidden_bias", "sparsity_average", "chains", "visible_sigma", "input_mean", "input_scale", "input_whitening"}
+
+// unitsCheckpoint is a checkpoint of a PCD run of a Gaussian (learned σ, a
+// stored standardisation) or categorical model.
+func unitsCheckpoint(t testing.TB, u UnitType, V, q int) []byte {
+	m := tiny(t, V, 3, 0.3, 2, Generic, 1)
+	if err := m.SetVisibleUnits(u, q); err != nil {
+		t.Fatal(err)
+	}
+	data := unitData(u, 10, V, q, 1)
+	if u == Gaussian {
+		st, err := FitStandardization(data, V, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Input = st
+		data, _ = st.Apply(data)
+	}
+	cfg := DefaultConfig()
+	cfg.Epochs, cfg.BatchSize, cfg.PCD, cfg.Chains, cfg.LearnSigma = 2, 4, true, 3, u == Gaussian
+	tr, err := NewTrainer(m, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Fit(context.Background(), data, FitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := tr.WriteCheckpoint(&buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
 
 func checkCheckpointInput(t *testing.T, raw []byte) {
 	ck, err := ReadCheckpoint(bytes.NewReader(raw), int64(len(raw)))

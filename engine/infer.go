@@ -15,7 +15,7 @@ import (
 
 // infer runs f under the model's read lock after checking that x holds whole
 // rows of the visible layer (of the hidden one when fromHidden) with values
-// in [0, 1], and that dst holds perRow values a row (no check when perRow is
+// the layer takes (checkVisible; [0, 1] for the hidden layer), and that dst holds perRow values a row (no check when perRow is
 // negative). f gets the row count and the engine.
 func (m *RBM) infer(x []float32, fromHidden bool, dst []float32, perRow int, f func(rows int, e *Engine) error) error {
 	m.mu.RLock()
@@ -28,7 +28,12 @@ func (m *RBM) infer(x []float32, fromHidden bool, dst []float32, perRow int, f f
 	if err != nil {
 		return err
 	}
-	if err := checkUnit(x, width); err != nil {
+	if fromHidden {
+		err = checkUnit(x, width)
+	} else {
+		err = m.checkVisible(x)
+	}
+	if err != nil {
 		return err
 	}
 	switch {
@@ -46,7 +51,10 @@ func (m *RBM) infer(x []float32, fromHidden bool, dst []float32, perRow int, f f
 }
 
 // project runs one Up (down=false) or Down projection of in into out on the
-// model's engine, with optional sampling.
+// model's engine, with optional sampling. Sigmoid asks for the layer's
+// means or probabilities: for units other than Bernoulli the projection
+// applies them (kernel.Units) instead of the sigmoid. The up projection
+// reads in as it is (see up for Gaussian inputs).
 func (m *RBM) project(e *Engine, down bool, out, in Mat, act Act, s *Sample) {
 	p := newProj(e.kernel, e.pool.Workers())
 	p.down, p.out, p.in, p.w, p.act = down, out, in, m.weights(), act
@@ -54,16 +62,23 @@ func (m *RBM) project(e *Engine, down bool, out, in Mat, act Act, s *Sample) {
 	if down {
 		p.bias = m.B
 	}
+	if act == Sigmoid {
+		if down {
+			p.units = m.visibleUnits()
+		} else {
+			p.units = m.hiddenUnits()
+		}
+	}
 	if s != nil {
 		p.sample, p.s = true, *s
 	}
 	p.goOn(e.pool)
 }
 
-// up projects the rows of v (rows×V) to dst (rows×H); down the rows of h to
-// dst (rows×V).
+// up projects the rows of v (rows×V) to dst (rows×H), reading v/σ² for
+// Gaussian units; down the rows of h to dst (rows×V).
 func (m *RBM) up(e *Engine, dst, v []float32, rows int, act Act, s *Sample) {
-	m.project(e, false, mat(dst, rows, m.Hidden), mat(v, rows, m.Visible), act, s)
+	m.project(e, false, mat(dst, rows, m.Hidden), mat(m.upInput(v, nil), rows, m.Visible), act, s)
 }
 
 func (m *RBM) down(e *Engine, dst, h []float32, rows int, act Act, s *Sample) {
@@ -80,7 +95,8 @@ func (m *RBM) HiddenProbs(dst, v []float32) error {
 }
 
 // VisibleProbs sets dst (R×V) to p(v=1|h) for the R rows of h (R×H, values
-// in [0, 1]).
+// in [0, 1]): the means of Gaussian units, the softmax probabilities of
+// categorical ones.
 func (m *RBM) VisibleProbs(dst, h []float32) error {
 	return m.infer(h, true, dst, m.Visible, func(rows int, e *Engine) error {
 		m.down(e, dst, h, rows, Sigmoid, nil)
@@ -130,7 +146,8 @@ func (m *RBM) SampleHidden(dst, v []float32, seed, step uint64) error {
 	})
 }
 
-// SampleVisible draws v ~ p(v|h) for the rows of h into dst (R×V).
+// SampleVisible draws v ~ p(v|h) for the rows of h into dst (R×V): real
+// values for Gaussian units, one-hot positions for categorical ones.
 func (m *RBM) SampleVisible(dst, h []float32, seed, step uint64) error {
 	return m.infer(h, true, dst, m.Visible, func(rows int, e *Engine) error {
 		s := &Sample{Dst: mat(dst, rows, m.Visible), Stream: rng.NewStream(seed, step, phaseUserVisible)}

@@ -8,8 +8,9 @@ import (
 	"github.com/boltzgo/boltz/rng"
 )
 
-// RBM is a binary restricted Boltzmann machine with Visible units v ∈ {0,1}^V
-// and Hidden units h ∈ {0,1}^H, energy E(v,h) = −hᵀWv − bᵀv − cᵀh:
+// RBM is a restricted Boltzmann machine with Visible units v ∈ {0,1}^V
+// and Hidden units h ∈ {0,1}^H, energy E(v,h) = −hᵀWv − bᵀv − cᵀh (Gaussian
+// and categorical visible units: see VisibleUnits and units.go):
 //
 //	p(h_i=1|v) = σ(Σ_j W_ij v_j + c_i)    p(v_j=1|h) = σ(Σ_i W_ij h_i + b_j)
 //	F(v)       = −bᵀv − Σ_i softplus(c_i + W_i·v)
@@ -31,6 +32,18 @@ type RBM struct {
 	W               []float32
 	B               []float32
 	C               []float32
+
+	// VisibleUnits is the visible layer's type (Bernoulli unless set; see
+	// SetVisibleUnits and units.go). Sigma holds σ_j of Gaussian units (V
+	// values > 0, nil otherwise); States is q of categorical units (0
+	// otherwise). The hidden units are Bernoulli.
+	VisibleUnits UnitType
+	Sigma        []float32
+	States       int
+
+	// Input is the standardisation of the data the model was trained on,
+	// or nil (see Standardization).
+	Input *Standardization
 
 	eng *Engine
 	mu  sync.RWMutex // read: inference; write: a training step (see train.go)
@@ -63,29 +76,40 @@ func NewRBM(visible, hidden int, sigma float64, seed uint64) (*RBM, error) {
 	return m, nil
 }
 
-// InitVisibleBias sets b_j = log(p_j/(1−p_j)) from the unit means p_j of data
-// (R×V), clipped to [0.001, 0.999] (Hinton's Practical Guide, §8).
+// InitVisibleBias sets the visible biases from the unit means p_j of data
+// (R×V): for Bernoulli units b_j = log(p_j/(1−p_j)) with p_j clipped to
+// [0.001, 0.999] (Hinton's Practical Guide, §8); for categorical units
+// b_j = log max(p_j, 0.001), the log state frequencies; for Gaussian units
+// b_j = p_j, and σ_j = the standard deviation of unit j (at least
+// MinSigma).
 func (m *RBM) InitVisibleBias(data []float32) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	rows, err := m.rows(data, m.Visible)
-	if err != nil {
+	if _, err := m.rows(data, m.Visible); err != nil {
 		return err
 	}
-	if rows == 0 {
-		return fmt.Errorf("%w: no data rows", ErrShape)
-	}
-	sum := make([]float64, m.Visible)
-	for r := 0; r < rows; r++ {
-		for j, x := range data[r*m.Visible : (r+1)*m.Visible] {
-			sum[j] += float64(x)
+	return m.InitVisibleBiasRows(Dense(data, m.Visible))
+}
+
+// MinSigma is the smallest σ InitVisibleBias gives a Gaussian unit.
+const MinSigma = 1e-3
+
+// setVisibleBias sets the biases (and Gaussian σ) from the column sums and
+// sums of squares of rows rows; the caller holds the write lock.
+func (m *RBM) setVisibleBias(sum, sq []float64, rows int) {
+	n := float64(rows)
+	for j, s := range sum {
+		mean := s / n
+		switch m.VisibleUnits {
+		case Gaussian:
+			m.B[j] = float32(mean)
+			sd := math.Sqrt(math.Max(sq[j]/n-mean*mean, 0))
+			m.Sigma[j] = float32(math.Max(sd, MinSigma))
+		case Categorical:
+			m.B[j] = float32(math.Log(math.Max(mean, 0.001)))
+		default:
+			p := math.Min(math.Max(mean, 0.001), 0.999)
+			m.B[j] = float32(math.Log(p / (1 - p)))
 		}
 	}
-	for j, s := range sum {
-		p := math.Min(math.Max(s/float64(rows), 0.001), 0.999)
-		m.B[j] = float32(math.Log(p / (1 - p)))
-	}
-	return nil
 }
 
 // SetEngine makes the model compute on e (nil: the default engine).
@@ -113,6 +137,12 @@ func (m *RBM) Validate() error {
 			return fmt.Errorf("%w: %s[%d] = %v", ErrValue, name, i, p[i])
 		}
 	}
+	if err := m.validateUnits(); err != nil {
+		return err
+	}
+	if m.Input != nil {
+		return m.Input.validate(m.Visible)
+	}
 	return nil
 }
 
@@ -121,9 +151,18 @@ func (m *RBM) Clone() *RBM {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return &RBM{Visible: m.Visible, Hidden: m.Hidden, eng: m.eng,
-		W: append([]float32(nil), m.W...),
-		B: append([]float32(nil), m.B...),
-		C: append([]float32(nil), m.C...)}
+		W:            append([]float32(nil), m.W...),
+		B:            append([]float32(nil), m.B...),
+		C:            append([]float32(nil), m.C...),
+		VisibleUnits: m.VisibleUnits, States: m.States,
+		Sigma: cloneOrNil(m.Sigma), Input: m.Input.clone()}
+}
+
+func cloneOrNil(x []float32) []float32 {
+	if x == nil {
+		return nil
+	}
+	return append([]float32(nil), x...)
 }
 
 func firstNonFinite(x []float32) int {

@@ -21,9 +21,12 @@ import (
 // format = "boltz-rbm", format_version, visible, hidden, a SHA-256 of the
 // tensor bytes (tensor_sha256, verified on load) and whatever the caller adds
 // (the CLI stores the training configuration as JSON under "config").
+// Version 2 adds the unit type (visible_units, visible_states,
+// visible_sigma) and the input standardisation (input_mean, input_scale,
+// input_whitening; see unitsfile.go); version-1 files load as Bernoulli.
 const (
 	FileFormat        = "boltz-rbm"
-	FileFormatVersion = 1
+	FileFormatVersion = 2
 )
 
 // ErrModelFile reports a model file that is not a valid boltz model.
@@ -75,9 +78,14 @@ func (m *RBM) file(meta map[string]string) (*safetensors.File, error) {
 		"visible_bias": safetensors.FromFloat32([]int{m.Visible}, m.B),
 		"hidden_bias":  safetensors.FromFloat32([]int{m.Hidden}, m.C),
 	}}
+	for _, t := range m.unitTensors() {
+		f.Tensors[t.name] = safetensors.FromFloat32(t.shape, t.data)
+	}
 	for k, v := range meta {
 		f.Metadata[k] = v
 	}
+	delete(f.Metadata, "visible_states")
+	m.setUnitMeta(f.Metadata)
 	f.Metadata["format"] = FileFormat
 	f.Metadata["format_version"] = strconv.Itoa(FileFormatVersion)
 	f.Metadata["visible"] = strconv.Itoa(m.Visible)
@@ -93,11 +101,16 @@ func (m *RBM) SaveFile(path string, meta map[string]string) error {
 }
 
 // checksum is the SHA-256 of W, B and C as little-endian float32 bytes, in
-// that order.
+// that order, followed by the unit and standardisation tensors (unitTensors)
+// that the model has.
 func (m *RBM) checksum() string {
 	h := sha256.New()
 	var b [4]byte
-	for _, p := range [][]float32{m.W, m.B, m.C} {
+	ps := [][]float32{m.W, m.B, m.C}
+	for _, t := range m.unitTensors() {
+		ps = append(ps, t.data)
+	}
+	for _, p := range ps {
 		for _, x := range p {
 			binary.LittleEndian.PutUint32(b[:], math.Float32bits(x))
 			h.Write(b[:])
@@ -121,11 +134,9 @@ func Load(r io.ReaderAt, size int64) (*RBM, map[string]string, error) {
 	if f.Metadata["format"] != FileFormat {
 		return nil, nil, bad("metadata format is %q, want %q", f.Metadata["format"], FileFormat)
 	}
-	if v, err := strconv.Atoi(f.Metadata["format_version"]); err != nil || v < 1 || v > FileFormatVersion {
-		return nil, nil, bad("unsupported format_version %q (this build reads 1..%d)", f.Metadata["format_version"], FileFormatVersion)
-	}
-	if len(f.Tensors) != 3 {
-		return nil, nil, bad("%d tensors %v, want weight, visible_bias and hidden_bias", len(f.Tensors), f.Names())
+	version, err := strconv.Atoi(f.Metadata["format_version"])
+	if err != nil || version < 1 || version > FileFormatVersion {
+		return nil, nil, bad("unsupported format_version %.20q (this build reads 1..%d)", f.Metadata["format_version"], FileFormatVersion)
 	}
 	wt, ok := f.Tensors["weight"]
 	if !ok || len(wt.Shape) != 2 {
@@ -144,6 +155,13 @@ func Load(r io.ReaderAt, size int64) (*RBM, map[string]string, error) {
 	}
 	if V == 0 || H == 0 {
 		return nil, nil, bad("empty model (%d visible, %d hidden)", V, H)
+	}
+	extra, err := readUnits(m, f, version)
+	if err != nil {
+		return nil, nil, bad("%v", err)
+	}
+	if len(f.Tensors) != 3+len(extra) {
+		return nil, nil, bad("%d tensors %.200v, want weight, visible_bias, hidden_bias and %v", len(f.Tensors), f.Names(), extra)
 	}
 	if sum, ok := f.Metadata["tensor_sha256"]; ok && sum != m.checksum() {
 		return nil, nil, bad("tensor checksum mismatch: the file is corrupted")

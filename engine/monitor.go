@@ -32,11 +32,11 @@ func (mb *monitorBuf) monitor(m *RBM, d rowData, n int) (ce, fe float64, err err
 			if err := d.src.ReadRow(r0+r, row); err != nil {
 				return 0, 0, err
 			}
-			if err := checkUnit(row, V); err != nil {
+			if err := m.checkTraining(row); err != nil {
 				return 0, 0, fmt.Errorf("row %d: %w", r0+r, err)
 			}
 		}
-		if err := m.ReconstructionCrossEntropy(out, x); err != nil {
+		if err := m.ReconstructionError(out, x); err != nil {
 			return 0, 0, err
 		}
 		for _, v := range out {
@@ -64,7 +64,7 @@ func monitorRows(rows, limit int) int {
 func (m *RBM) monitor(v []float32) (ce, fe float64, err error) {
 	rows := len(v) / m.Visible
 	buf := make([]float32, rows)
-	if err = m.ReconstructionCrossEntropy(buf, v); err != nil {
+	if err = m.ReconstructionError(buf, v); err != nil {
 		return
 	}
 	ce = meanOf(buf)

@@ -22,7 +22,13 @@ import (
 // integer random_state. Computed in float64 from the kernel's hidden
 // pre-activations: F(ṽ) − F(v) = −b_j·δ − Σ_i [softplus(a_i + δ·W_ij) − softplus(a_i)]
 // with a = Wv + c and δ = ṽ_j − v_j.
+//
+// It is defined for Bernoulli visible units only: for the other types it is
+// an error wrapping ErrConfig.
 func (m *RBM) PseudoLogLikelihood(dst, v []float32, seed uint64) error {
+	if m.VisibleUnits != Bernoulli {
+		return fmt.Errorf("%w: the pseudo-likelihood is defined for bernoulli visible units only, not %s", ErrConfig, m.VisibleUnits)
+	}
 	return m.infer(v, false, dst, 1, func(rows int, e *Engine) error { return m.pll(e, rows, dst, v, seed) })
 }
 

@@ -56,8 +56,10 @@ type rowData struct {
 	rows  int
 }
 
-// checkRows checks src against the visible width V.
-func checkRows(src RowSource, V int) (rowData, error) {
+// checkRows checks src against the visible width V of m, and the values of
+// dense rows as training data of m's units.
+func checkRows(src RowSource, m *RBM) (rowData, error) {
+	V := m.Visible
 	if src == nil {
 		return rowData{}, fmt.Errorf("%w: no data", ErrShape)
 	}
@@ -65,7 +67,7 @@ func checkRows(src RowSource, V int) (rowData, error) {
 		if d.cols != V || len(d.x)%V != 0 {
 			return rowData{}, fmt.Errorf("%w: %d values is not a whole number of rows of %d", ErrShape, len(d.x), V)
 		}
-		if err := checkUnit(d.x, V); err != nil {
+		if err := m.checkTraining(d.x); err != nil {
 			return rowData{}, err
 		}
 		return rowData{src: src, dense: d.x, rows: len(d.x) / V}, nil

@@ -65,6 +65,14 @@ type Trainer struct {
 	pkCurrent  bool
 	keepPacked bool
 	packFn     func(part, lo, hi int) // t.packPart, made once
+
+	// Gaussian visible units (cdunits.go): xs0 and xs1 hold v/σ² of the
+	// data and of the negative phase (what the up projections and the
+	// update read); a0 and a1 the visible pre-activations b + Wᵀh of both
+	// phases when σ is learned.
+	xs0, xs1, a0, a1 Mat
+	dz               []float64    // the step of log σ²
+	units            kernel.Units // the visible units' write-back
 }
 
 // NewTrainer prepares to train m with cfg on the model's engine.
@@ -93,6 +101,9 @@ func NewTrainer(m *RBM, cfg Config) (*Trainer, error) {
 	}
 	if cfg.PCD {
 		t.chains = NewMat(cfg.chains(), H)
+	}
+	if err := t.initUnits(); err != nil {
+		return nil, err
 	}
 	t.fused, _ = eng.kernel.(kernel.FusedUpdater)
 	if pk, ok := eng.kernel.(kernel.Packer); ok {
@@ -288,7 +299,7 @@ func (t *Trainer) FitRows(ctx context.Context, src RowSource, opt FitOptions) er
 		return fmt.Errorf("%w: the trainer has trained all its %d epochs; SetEpochs raises the count", ErrConfig, cfg.Epochs)
 	}
 	V := m.Visible
-	train, err := checkRows(src, V)
+	train, err := checkRows(src, m)
 	if err != nil {
 		return fmt.Errorf("training data: %w", err)
 	}
@@ -305,9 +316,9 @@ func (t *Trainer) FitRows(ctx context.Context, src RowSource, opt FitOptions) er
 		if _, err := m.rows(opt.Val, V); err != nil {
 			return fmt.Errorf("validation data: %w", err)
 		}
-		val, err = checkRows(Dense(opt.Val, V), V)
+		val, err = checkRows(Dense(opt.Val, V), m)
 	case opt.ValRows != nil:
-		val, err = checkRows(opt.ValRows, V)
+		val, err = checkRows(opt.ValRows, m)
 	}
 	if err != nil {
 		return fmt.Errorf("validation data: %w", err)
@@ -343,7 +354,7 @@ func (t *Trainer) FitRows(ctx context.Context, src RowSource, opt FitOptions) er
 					if err := train.src.ReadRow(int(i), row); err != nil {
 						return fmt.Errorf("training data: %w", err)
 					}
-					if err := checkUnit(row, V); err != nil {
+					if err := m.checkTraining(row); err != nil {
 						return fmt.Errorf("training data: row %d: %w", i, err)
 					}
 				}
@@ -434,7 +445,7 @@ func (t *Trainer) checkBiases(batches int) error {
 	for _, p := range [...]struct {
 		name string
 		x    []float32
-	}{{"visible bias", t.m.B}, {"hidden bias", t.m.C}, {"visible bias velocity", t.velB}, {"hidden bias velocity", t.velC}} {
+	}{{"visible bias", t.m.B}, {"hidden bias", t.m.C}, {"visible bias velocity", t.velB}, {"hidden bias velocity", t.velC}, {"visible σ", t.m.Sigma}} {
 		if i := firstNonFinite(p.x); i >= 0 {
 			return t.diverged(fmt.Sprintf("%s %d is %v (after minibatch %d of %d)", p.name, i, p.x[i], t.batch, batches))
 		}
@@ -448,12 +459,9 @@ func (t *Trainer) diverged(what string) error {
 		ErrDiverged, t.epoch+1, t.step, what, t.cfg.LearningRate, t.cfg.Momentum)
 }
 
-// InitVisibleBiasRows sets the visible biases from the unit means of the
+// InitVisibleBiasRows sets the visible biases (and Gaussian σ) from the
 // rows of src as InitVisibleBias does for a slice, in one pass over src.
 func (m *RBM) InitVisibleBiasRows(src RowSource) error {
-	if d, ok := src.(*denseRows); ok && d.cols == m.Visible {
-		return m.InitVisibleBias(d.x)
-	}
 	if src.Cols() != m.Visible {
 		return fmt.Errorf("%w: rows of %d values, the model has %d visible units", ErrShape, src.Cols(), m.Visible)
 	}
@@ -462,6 +470,7 @@ func (m *RBM) InitVisibleBiasRows(src RowSource) error {
 		return fmt.Errorf("%w: no data rows", ErrShape)
 	}
 	sum := make([]float64, m.Visible)
+	sq := make([]float64, m.Visible)
 	row := make([]float32, m.Visible)
 	for r := 0; r < rows; r++ {
 		if err := src.ReadRow(r, row); err != nil {
@@ -469,14 +478,15 @@ func (m *RBM) InitVisibleBiasRows(src RowSource) error {
 		}
 		for j, x := range row {
 			sum[j] += float64(x)
+			sq[j] += float64(x) * float64(x)
 		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for j, s := range sum {
-		p := math.Min(math.Max(s/float64(rows), 0.001), 0.999)
-		m.B[j] = float32(math.Log(p / (1 - p)))
+	if m.VisibleUnits == Gaussian && len(m.Sigma) != m.Visible {
+		return fmt.Errorf("%w: %d visible σ for %d gaussian units", ErrShape, len(m.Sigma), m.Visible)
 	}
+	m.setVisibleBias(sum, sq, rows)
 	return nil
 }
 

@@ -1,7 +1,9 @@
 // Package generickernel is boltz's pure-Go backend: a kernel.Kernel of plain
 // Go loops (register-blocked dot products for Up, AXPYs for Down and Update)
-// that builds and runs everywhere. It implements only the three methods and
-// kernel.Geometry; the engine runs kernel.BiasSteps after its updates.
+// that builds and runs everywhere. It implements the three methods,
+// kernel.Geometry and kernel.UnitsProjector (Gaussian and categorical units
+// as the Linear product plus kernel.ApplyUnits); the engine runs
+// kernel.BiasSteps after its updates.
 package generickernel
 
 import (
@@ -146,4 +148,17 @@ func (l Kernel) finish(out kernel.Mat, act kernel.Act, s *kernel.Sample) {
 			s.Stream.Bernoulli(s.Dst.Row(r), o, s.Row0+r, s.Col0)
 		}
 	}
+}
+
+// UpUnits implements kernel.UnitsProjector: the Linear product, then
+// kernel.ApplyUnits.
+func (l Kernel) UpUnits(out, x, w kernel.Mat, c []float32, u *kernel.Units, s *kernel.Sample) {
+	l.Up(out, x, w, c, kernel.Linear, nil)
+	kernel.ApplyUnits(out, u, s)
+}
+
+// DownUnits implements kernel.UnitsProjector.
+func (l Kernel) DownUnits(out, h, w kernel.Mat, b []float32, u *kernel.Units, s *kernel.Sample) {
+	l.Down(out, h, w, b, kernel.Linear, nil)
+	kernel.ApplyUnits(out, u, s)
 }

@@ -7,12 +7,16 @@
 //	Packer       weights kept in the backend's own layout across steps
 //	FusedUpdater the weight update with the bias steps and the write-back
 //	             into the packed copy in one pass
+//	UnitsProjector, PackedUnits
+//	             Gaussian and categorical units in the projections'
+//	             write-back (units.go; else Linear, then ApplyUnits)
 //	Describer    what runs, for logs (an ISA level, a library)
 //	Bencher      the backend's own kernel measurements, for boltz bench
 //
 // BiasSteps is the one bias-step algorithm: the engine runs it after Update
 // for backends without FusedUpdater, and a FusedUpdater computes the same
-// sums. The conformance suite for all of it is engine/kerneltest.
+// sums. ApplyUnits is the one write-back of Gaussian and categorical units,
+// likewise. The conformance suite for all of it is engine/kerneltest.
 package kernel
 
 import "github.com/boltzgo/boltz/rng"

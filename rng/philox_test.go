@@ -72,3 +72,33 @@ func TestUniformMoments(t *testing.T) {
 		t.Errorf("normal mean %v var %v", nsum/n, nsum2/n)
 	}
 }
+
+func TestGaussianShift(t *testing.T) {
+	s := NewStream(7, 3, 11)
+	const n = 20000
+	mu, sigma, dst := make([]float32, n), make([]float32, n), make([]float32, n)
+	for j := range mu {
+		mu[j], sigma[j] = 2, 0.5
+	}
+	s.GaussianShift(dst, mu, sigma, 4, 0)
+	var m, v float64
+	for _, x := range dst {
+		m += float64(x)
+	}
+	m /= n
+	for _, x := range dst {
+		v += (float64(x) - m) * (float64(x) - m)
+	}
+	v /= n
+	if math.Abs(m-2) > 0.02 || math.Abs(v-0.25) > 0.01 {
+		t.Fatalf("mean %v variance %v, want 2 and 0.25", m, v)
+	}
+	// Each value depends on its (row, unit) alone: a shifted view agrees.
+	part := make([]float32, 5)
+	s.GaussianShift(part, mu[100:105], sigma[100:105], 4, 100)
+	for j, x := range part {
+		if x != dst[100+j] {
+			t.Fatalf("unit %d: %v in a view, %v in the whole", 100+j, x, dst[100+j])
+		}
+	}
+}

@@ -16,7 +16,8 @@ import (
 	"github.com/boltzgo/boltz/engine"
 )
 
-const evalAbout = `Evaluates a model on --data and prints:
+const evalAbout = `Evaluates a model on --data and prints (for a model of bernoulli visible
+units; gaussian and categorical models below):
   n                      rows evaluated
   recon_cross_entropy    mean over rows of the reconstruction cross-entropy, in
                          nats, summed over the visible units:
@@ -49,7 +50,22 @@ mean(−F(v)) − log Z (nats per row):
                  add runs or temperatures.
 --json prints one JSON object with the same names and, with --logz, log_z,
 log_z_method, log_z_lower, log_z_upper (equal to log_z for exact),
-log_likelihood_mean, log_z_seconds, and for AIS ais_runs and ais_temperatures.`
+log_likelihood_mean, log_z_seconds, and for AIS ais_runs and ais_temperatures.
+
+Gaussian and categorical models read --data as they were trained: real
+values standardised as the model stores (NPY, IDX or CSV), or integer
+states (integer NPY or CSV, or aligned FASTA) as one-hot rows. They print
+n, visible_units, the reconstruction error of the type (recon_squared_error
+Σ_j (v_j − a_j)² for gaussian units, recon_cross_entropy
+Σ_positions log Σ_s exp(a_{p,s}) − a_{p,v_p} for categorical ones) and
+free_energy_mean; --logz exact enumerates the hidden layer (H ≤
+--logz-max-bits) and integrates (sums) the visible one out (a categorical
+model with more hidden units enumerates its q^positions visible
+configurations instead, when there are at most 2^--logz-max-bits of
+them); --logz ais anneals from a base model of the same type fitted to
+--ais-base (default --data): per-unit Gaussians of the data's means and
+deviations, or the smoothed state frequencies. There is no
+pseudo-likelihood for them.`
 
 type evalFlags struct {
 	dataFlags
@@ -98,6 +114,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer eng.Close()
+	if m.VisibleUnits != engine.Bernoulli {
+		return f.evalUnits(m, opt, stdout)
+	}
 	if f.logz == "exact" && min(m.Visible, m.Hidden) > f.maxBits {
 		return usagef("--logz exact: the model has min(V,H) = %d > --logz-max-bits %d (2^%d states); use --logz ais", min(m.Visible, m.Hidden), f.maxBits, min(m.Visible, m.Hidden))
 	}
@@ -193,6 +212,102 @@ func (f *evalFlags) logZ(ctx context.Context, m *engine.RBM, set *data.Set, opt 
 		lz.LogZLower = &lo
 	}
 	return lz, nil
+}
+
+// evalUnits is eval for Gaussian and categorical models: the data as the
+// model reads them (standardised, or one-hot), the reconstruction error of
+// the type (recon_squared_error for gaussian units, recon_cross_entropy for
+// categorical ones), the free energy and, with --logz exact, the exact log Z
+// (the hidden layer enumerated). The pseudo-likelihood and AIS are for
+// bernoulli units only.
+func (f *evalFlags) evalUnits(m *engine.RBM, opt data.Options, stdout io.Writer) error {
+	x, rows, name, err := loadForModel(m, f.dataSpec, opt)
+	if err != nil {
+		return err
+	}
+	if rows == 0 {
+		return fmt.Errorf("%s: no rows", name)
+	}
+	buf := make([]float32, rows)
+	if err := m.ReconstructionError(buf, x); err != nil {
+		return err
+	}
+	re := mean(buf)
+	if err := m.FreeEnergy(buf, x); err != nil {
+		return err
+	}
+	res := unitsResult{N: rows, Units: m.VisibleUnits.String(), FreeEnergy: mean(buf)}
+	key := "recon_cross_entropy"
+	if m.VisibleUnits == engine.Gaussian {
+		res.ReconSE, key = &re, "recon_squared_error"
+	} else {
+		res.ReconCE = &re
+	}
+	if f.logz == "exact" {
+		start := time.Now()
+		lz, err := m.LogZExact(f.maxBits)
+		if errors.Is(err, engine.ErrConfig) {
+			return usagef("--logz exact: %v (raise --logz-max-bits, or use --logz ais)", err)
+		}
+		if err != nil {
+			return err
+		}
+		res.logZJSON = &logZJSON{LogZ: lz, Method: "exact", LogZLower: &lz, LogZUpper: lz, Seconds: time.Since(start).Seconds(),
+			LogLikelihood: -res.FreeEnergy - lz}
+	}
+	if f.logz == "ais" {
+		base := x
+		if f.aisBase != "" && f.aisBase != f.dataSpec {
+			bopt := opt
+			bopt.Limit = 0
+			if base, _, _, err = loadForModel(m, f.aisBase, bopt); err != nil {
+				return fmt.Errorf("--ais-base: %w", err)
+			}
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		aopt := engine.AISOptions{Runs: f.aisRuns, Data: base, Seed: f.seed}
+		if f.aisBetas > 0 {
+			aopt.Betas = engine.AISBetas(f.aisBetas)
+		}
+		r, err := m.AIS(ctx, aopt)
+		if errors.Is(err, context.Canceled) {
+			return exitCode{130, fmt.Errorf("interrupted during the log Z estimate")}
+		}
+		if err != nil {
+			return err
+		}
+		lz := &logZJSON{LogZ: r.LogZ, Method: "ais", LogZUpper: r.LogZUpper, Runs: r.Runs, Temperatures: r.Temperatures,
+			Seconds: r.Seconds, LogLikelihood: -res.FreeEnergy - r.LogZ}
+		if !math.IsNaN(r.LogZLower) {
+			lo := r.LogZLower
+			lz.LogZLower = &lo
+		}
+		res.logZJSON = lz
+	}
+	if f.asJSON {
+		b, err := json.Marshal(res)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, string(b))
+		return nil
+	}
+	fmt.Fprintf(stdout, "n                      %d\nvisible_units          %s\n%-22s %.4f\nfree_energy_mean       %.4f\n", rows, res.Units, key, re, res.FreeEnergy)
+	if lz := res.logZJSON; lz != nil {
+		fmt.Fprintf(stdout, "log_z                  %.4f (%s, %.1fs)\nlog_likelihood_mean    %.4f\n", lz.LogZ, lz.Method, lz.Seconds, lz.LogLikelihood)
+	}
+	return nil
+}
+
+// unitsResult is eval's result for Gaussian and categorical models.
+type unitsResult struct {
+	N          int      `json:"n"`
+	Units      string   `json:"visible_units"`
+	ReconCE    *float64 `json:"recon_cross_entropy,omitempty"`
+	ReconSE    *float64 `json:"recon_squared_error,omitempty"`
+	FreeEnergy float64  `json:"free_energy_mean"`
+	*logZJSON
 }
 
 type evalResult struct {

@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"math"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/boltzgo/boltz/data"
+	"github.com/boltzgo/boltz/engine"
 	"github.com/boltzgo/boltz/rng"
 	"github.com/boltzgo/boltz/viz"
 )
@@ -17,7 +20,14 @@ v ~ p(v|h)) from random binary states (--init random: each unit 1 with
 probability 1/2) or from the first --chains rows of --data (--init data), and
 draws the mean-field visible probabilities p(v|h) after the last sweep as a
 grid of images, one chain a tile, white = 1. The chains are a function of
-the model and --seed only, whatever the worker count.`
+the model and --seed only, whatever the worker count.
+
+Gaussian models start from v ~ N(b, σ²) (--init random) and draw the means
+after the last sweep, scaled from their minimum (black) to their maximum
+(white); categorical models start from uniformly random states and draw
+the state probabilities of every position. --out FILE.npy writes the
+final means or probabilities as a float32 NPY file (chains × visible units)
+instead of an image.`
 
 // samplePhase is the rng phase of the random initial states ("smpl").
 const samplePhase = 0x736d706c
@@ -68,13 +78,30 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer eng.Close()
-	gopt, err := g.options(m.Visible, chains, "--chains")
-	if err != nil {
-		return err
+	npyOut := strings.HasSuffix(strings.ToLower(out), ".npy")
+	var gopt viz.GridOptions
+	if !npyOut {
+		if gopt, err = g.options(m.Visible, chains, "--chains"); err != nil {
+			return err
+		}
 	}
 	V := m.Visible
 	v := make([]float32, chains*V)
-	if init == "random" {
+	if m.VisibleUnits != engine.Bernoulli {
+		if init == "random" {
+			randomUnits(m, v, chains, seed)
+		} else {
+			dopt.Limit = chains
+			x, rows, name, err := loadForModel(m, dataSpec, dopt)
+			if err != nil {
+				return err
+			}
+			if rows < chains {
+				return usagef("--init data: %s has %d rows, fewer than --chains %d", name, rows, chains)
+			}
+			copy(v, x[:chains*V])
+		}
+	} else if init == "random" {
 		half := make([]float32, V)
 		for j := range half {
 			half[j] = 0.5
@@ -105,10 +132,26 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	secs := time.Since(start).Seconds()
+	if npyOut {
+		mx := data.Matrix{Rows: chains, Cols: V, Data: v}
+		if err := writeOut(out, stdout, func(w io.Writer) error { return data.WriteNPY(w, mx) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "%s × %s in %.1fs; wrote the %d×%d final visible means to %s\n", plural(chains, "chain"), plural(steps, "Gibbs step"), secs, chains, V, outName(out))
+		return nil
+	}
+	scale := "black 0, white 1"
+	if m.VisibleUnits == engine.Gaussian {
+		lo, hi := minMax(v)
+		for i, x := range v {
+			v[i] = float32((float64(x) - lo) / math.Max(hi-lo, 1e-30))
+		}
+		scale = fmt.Sprintf("means, black %.3g, white %.3g", lo, hi)
+	}
 	if g.caption {
 		gopt.Caption = []string{
 			fmt.Sprintf("samples of %s: %dx%d RBM, %s", filepath.Base(modelPath), m.Visible, m.Hidden, plural(chains, "chain")),
-			fmt.Sprintf("p(v=1|h) after %s from %s states, seed %d; black 0, white 1", plural(steps, "Gibbs step"), init, seed),
+			fmt.Sprintf("p(v=1|h) after %s from %s states, seed %d; %s", plural(steps, "Gibbs step"), init, seed, scale),
 		}
 	}
 	img, err := viz.Grid(v, chains, gopt)
@@ -121,4 +164,31 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "%s × %s in %.1fs (kernel %s, %s); wrote %s (%d×%d pixels)\n",
 		plural(chains, "chain"), plural(steps, "Gibbs step"), secs, eng.Kernel().Name(), plural(eng.Workers(), "worker"), outName(out), img.Bounds().Dx(), img.Bounds().Dy())
 	return nil
+}
+
+// randomUnits fills v (chains rows) with random initial states of a
+// Gaussian (N(b, σ²)) or categorical (uniform states) model, from the seed.
+func randomUnits(m *engine.RBM, v []float32, chains int, seed uint64) {
+	st := rng.NewStream(seed, 0, samplePhase)
+	V := m.Visible
+	for r := 0; r < chains; r++ {
+		row := v[r*V : (r+1)*V]
+		if m.VisibleUnits == engine.Gaussian {
+			st.GaussianShift(row, m.B, m.Sigma, r, 0)
+			continue
+		}
+		q := m.States
+		for p := 0; p < V/q; p++ {
+			s := int(uint64(st.Uint32(r, p)) * uint64(q) >> 32)
+			row[p*q+s] = 1
+		}
+	}
+}
+
+func minMax(x []float32) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, v := range x {
+		lo, hi = math.Min(lo, float64(v)), math.Max(hi, float64(v))
+	}
+	return lo, hi
 }

@@ -54,11 +54,25 @@ stays.
 
 Uncompressed NPY and IDX files over 256 MiB (--mmap auto) are memory-mapped
 and read a minibatch at a time, so data larger than RAM trains in bounded
-memory.`
+memory.
+
+Visible units (--visible): bernoulli (binary data, the default), gaussian
+(real values, E = Σ(v−b)²/2σ² − cᵀh − Σ h_i W_ij v_j/σ_j², Cho, Ilin & Raiko
+2011; σ starts at each feature's standard deviation and is learned with
+--learn-sigma through log σ² at --sigma-lr; the default --lr is 0.02, and
+without --init-sigma the weights start uniform in ±4·√(6/(V+H)) with hidden
+biases −(‖w_i + b‖ − ‖b‖)/2 + log 0.1, PyDeep's GRBM_2D initialisation; --standardize or --whiten
+preprocess the data and are stored with the model; the per-epoch
+reconstruction error is then the squared error, "SE") or categorical (n
+positions of q states, one-hot visible units position·q + state with a
+softmax over each position; data: integer NPY or CSV, or aligned FASTA in
+the alphabet ACDEFGHIKLMNPQRSTVWY-, q = 21; --states q). The hidden units
+are binary. --pll and --logz-every are for bernoulli units only.`
 
 type trainFlags struct {
 	dataFlags
 	engineFlags
+	unitFlags
 	dataSpec, val, out, metrics, vbias string
 	valFrac                            float64
 	hidden, epochs, batch, k, chains   int
@@ -112,8 +126,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&f.decay, "decay", 2e-4, "L2 weight decay on W (0: off)")
 	fs.Float64Var(&f.sparsity, "sparsity", 0, "target mean activation of the hidden units (0: no sparsity penalty)")
 	fs.Float64Var(&f.sparsityCost, "sparsity-cost", 0.1, "strength of the sparsity penalty")
-	fs.Float64Var(&f.sigma, "init-sigma", 0.01, "standard deviation of the initial weights")
-	fs.StringVar(&f.vbias, "init-vbias", "data", "initial visible biases: data (log(p/(1-p)) of the unit means) or zero")
+	fs.Float64Var(&f.sigma, "init-sigma", 0.01, "standard deviation of the initial weights (gaussian units without it: PyDeep's uniform ±4·√(6/(V+H)) and matching hidden biases)")
+	fs.StringVar(&f.vbias, "init-vbias", "data", "initial visible biases: data (log(p/(1-p)) of the unit means; gaussian: the means, and σ the standard deviations; categorical: the log state frequencies) or zero")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed: the same seed, data and flags give a bitwise-identical model for any worker count")
 	fs.StringVar(&f.out, "out", "model.safetensors", "where to write the model (safetensors, written atomically)")
 	fs.StringVar(&f.metrics, "metrics", "", "write the per-epoch metrics as JSON Lines to this file (- for standard output; with --resume the lines of the resumed epochs are appended)")
@@ -130,6 +144,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.mmap, "mmap", "auto", "memory-map uncompressed NPY/IDX data and read it a minibatch at a time: auto (files over 256 MiB), on, off")
 	f.dataFlags.register(fs)
 	f.engineFlags.register(fs)
+	f.unitFlags.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -151,10 +166,20 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	unit, err := f.unitFlags.unit(set, &f)
+	if err != nil {
+		return err
+	}
+	if unit == engine.Gaussian && ck == nil && !set["lr"] {
+		// Gaussian units want a smaller learning rate (Practical Guide
+		// §13.2): this one solves PyDeep's GRBM_2D problem.
+		f.lr = gaussianLR
+	}
 	cfg, err := f.config()
 	if err != nil {
 		return err
 	}
+	cfg.LearnSigma, cfg.SigmaLR = f.learnSigma, f.sigmaLR
 	every, err := parseEvery(f.every)
 	if err != nil {
 		return err
@@ -249,11 +274,24 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 
-	train, val, closeData, err := loadDatasets(f.dataSpec, f.val, f.valFrac, opt, f.mmap)
-	if err != nil {
-		return err
+	var train, val *dataset
+	var units *unitData
+	if unit == engine.Bernoulli {
+		var closeData func()
+		if train, val, closeData, err = loadDatasets(f.dataSpec, f.val, f.valFrac, opt, f.mmap); err != nil {
+			return err
+		}
+		defer closeData()
+	} else {
+		var stored *engine.Standardization
+		if ck != nil {
+			stored = ck.Model.Input
+		}
+		if units, err = loadUnitData(unit, &f.unitFlags, f.dataSpec, f.val, f.valFrac, opt, stored); err != nil {
+			return err
+		}
+		train, val = units.train, units.val
 	}
-	defer closeData()
 	V := train.src.Cols()
 	held := ""
 	if f.val == "" && val != nil {
@@ -267,7 +305,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if same, row, err := constantRows(train.src); err != nil {
 		return err
-	} else if what := constantKind(row); same && (what != "" || train.src.Rows() > 1) {
+	} else if what := constantKind(row); unit != engine.Bernoulli && same && train.src.Rows() > 1 {
+		return usagef("the %d training rows of %s are all the same: nothing to learn", train.src.Rows(), train.name)
+	} else if unit == engine.Bernoulli && same && (what != "" || train.src.Rows() > 1) {
 		// One row is the same as itself: refused only when it is all zeros
 		// or all ones.
 		if what == "" {
@@ -297,6 +337,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if got := ck.Meta["data_fingerprint"]; got != fingerprint {
 			return usagef("--resume: the training data differ from the checkpoint's (%s, want %s)", fingerprint, got)
 		}
+		if ck.Model.VisibleUnits != unit || unit == engine.Categorical && ck.Model.States != units.states {
+			return usagef("--resume: the checkpoint's model has %s visible units (%d states), the flags and data give %s (%d)", ck.Model.VisibleUnits, ck.Model.States, unit, units.states)
+		}
 		ck.Config.Epochs = cfg.Epochs
 		if tr, err = ck.Resume(eng); err != nil {
 			return usageError{err}
@@ -307,10 +350,19 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			return usageError{err}
 		}
 		m.SetEngine(eng)
+		if unit != engine.Bernoulli {
+			if err := m.SetVisibleUnits(unit, units.states); err != nil {
+				return usageError{err}
+			}
+			m.Input = units.input
+		}
 		if f.vbias == "data" {
 			if err := m.InitVisibleBiasRows(train.src); err != nil {
 				return err
 			}
+		}
+		if unit == engine.Gaussian && !set["init-sigma"] {
+			m.InitGaussianHidden(f.seed)
 		}
 		if tr, err = engine.NewTrainer(m, cfg); err != nil {
 			return usageError{err}
@@ -345,8 +397,15 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if train.mapped {
 		how = ", memory-mapped"
 	}
-	fmt.Fprintf(stderr, "training %d×%d RBM on %s (%d rows%s, %d validation), kernel %s, %s, %sCD-%d\n",
-		V, f.hidden, train.name, train.src.Rows(), how, nval, eng.Kernel().Name(), plural(eng.Workers(), "worker"), map[bool]string{true: "P"}[f.pcd], f.k)
+	kind := ""
+	if unit != engine.Bernoulli {
+		kind = unit.String() + " "
+		if unit == engine.Categorical {
+			kind = fmt.Sprintf("categorical (%d positions × %d states) ", m.Positions(), m.States)
+		}
+	}
+	fmt.Fprintf(stderr, "training %d×%d %sRBM on %s (%d rows%s, %d validation), kernel %s, %s, %sCD-%d\n",
+		V, f.hidden, kind, train.name, train.src.Rows(), how, nval, eng.Kernel().Name(), plural(eng.Workers(), "worker"), map[bool]string{true: "P"}[f.pcd], f.k)
 	if ck != nil {
 		fmt.Fprintf(stderr, "resuming from %s: epoch %d, minibatch %d, step %d; writing the model to %s%s\n", ckFrom, ck.Epoch+1, ck.Batch, ck.Step, f.out,
 			map[bool]string{true: ", the metrics to " + outName(f.metrics)}[f.metrics != ""])
@@ -354,7 +413,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 
 	// The checkpoint metadata: what --resume needs to check and rebuild.
 	cliFlags := map[string]string{"epochs": strconv.Itoa(f.epochs)}
-	for _, name := range resumeFlags {
+	for _, name := range append(resumeFlags, unitFlagNames...) {
 		cliFlags[name] = fs.Lookup(name).Value.String()
 	}
 	for _, name := range carriedFlags {
@@ -399,7 +458,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(stderr, formatMetrics(me, f.epochs)+extra.text())
+			line := formatMetrics(me, f.epochs)
+			if unit == engine.Gaussian { // the reconstruction error of gaussian units is the squared error
+				line = strings.ReplaceAll(line, " CE ", " SE ")
+			}
+			fmt.Fprintln(stderr, line+extra.text())
 			if metricsOut != nil {
 				line, _ := json.Marshal(jsonMetrics(me, extra))
 				if _, err := metricsOut.Write(append(line, '\n')); err != nil {
@@ -497,6 +560,22 @@ func (f *trainFlags) adopt(fs *flag.FlagSet, set map[string]bool, ck *engine.Che
 			return usagef("--resume: the checkpoint lacks the flag --%s", name)
 		}
 		fl := fs.Lookup(name)
+		if set[name] {
+			if fl.Value.String() != v {
+				return usagef("--%s %s differs from the checkpoint's %s: a resumed run keeps the flags it started with", name, fl.Value.String(), v)
+			}
+			continue
+		}
+		if err := fs.Set(name, v); err != nil {
+			return usagef("--resume: the checkpoint's --%s %q: %v", name, v, err)
+		}
+	}
+	for _, name := range unitFlagNames {
+		v, ok := stored[name]
+		fl := fs.Lookup(name)
+		if !ok { // a checkpoint of a version before the unit types: the defaults
+			v = fl.DefValue
+		}
 		if set[name] {
 			if fl.Value.String() != v {
 				return usagef("--%s %s differs from the checkpoint's %s: a resumed run keeps the flags it started with", name, fl.Value.String(), v)
@@ -828,14 +907,19 @@ func (f *trainFlags) config() (engine.Config, error) {
 // metadata is the JSON stored with the model: everything needed to repeat
 // the run.
 func (f *trainFlags) metadata(cfg engine.Config, dataName string, epochs int, eng *engine.Engine) string {
-	b, _ := json.Marshal(map[string]any{
+	md := map[string]any{
 		"data": dataName, "val": f.val, "val_frac": f.valFrac, "binarize": f.binarize, "limit": f.limit,
 		"hidden": f.hidden, "epochs_trained": epochs, "batch": cfg.BatchSize, "k": cfg.K, "pcd": cfg.PCD,
 		"chains": cfg.Chains, "lr": cfg.LearningRate, "momentum": cfg.Momentum, "initial_momentum": cfg.InitialMomentum,
 		"momentum_epochs": cfg.MomentumEpochs, "decay": cfg.WeightDecay, "sparsity": cfg.SparsityTarget,
 		"sparsity_cost": cfg.SparsityCost, "init_sigma": f.sigma, "init_vbias": f.vbias, "seed": cfg.Seed,
 		"kernel": engine.KernelID(eng.Kernel()), "workers": eng.Workers(),
-	})
+	}
+	if f.visible != "bernoulli" {
+		md["visible_units"], md["learn_sigma"], md["sigma_lr"] = f.visible, cfg.LearnSigma, cfg.SigmaLR
+		md["standardize"], md["whiten"], md["states"] = f.standardize, f.whiten, f.states
+	}
+	b, _ := json.Marshal(md)
 	return string(b)
 }
 

@@ -5,12 +5,16 @@ import (
 	"io"
 
 	"github.com/boltzgo/boltz/data"
+	"github.com/boltzgo/boltz/engine"
 )
 
 const transformAbout = `Writes the hidden probabilities p(h=1|v) = σ(Wv + c) of every row of --data
 (the features an RBM gives a downstream model) as a 2-D NumPy file of float32
 (rows × hidden units, C order), written atomically. The data flags are those
-of train and eval (binarisation included: use the same as in training).`
+of train and eval (binarisation included: use the same as in training).
+Gaussian models read real values and apply the standardisation stored with
+them (p(h=1|v) = σ(c + W(v/σ²))); categorical models read integer states
+(integer NPY or CSV, or aligned FASTA) as one-hot rows.`
 
 func runTransform(args []string, stdout, stderr io.Writer) error {
 	var (
@@ -47,19 +51,26 @@ func runTransform(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer eng.Close()
-	set, err := data.Load(dataSpec, opt)
+	var x []float32
+	var rows int
+	if m.VisibleUnits == engine.Bernoulli {
+		set, err := data.Load(dataSpec, opt)
+		if err != nil {
+			return err
+		}
+		noteData(stderr, set)
+		if set.X.Cols != m.Visible {
+			return fmt.Errorf("%s has %d columns but the model has %d visible units", set.Name, set.X.Cols, m.Visible)
+		}
+		x, rows = set.X.Data, set.X.Rows
+	} else if x, rows, _, err = loadForModel(m, dataSpec, opt); err != nil {
+		return err
+	}
+	h, err := m.Transform(x)
 	if err != nil {
 		return err
 	}
-	noteData(stderr, set)
-	if set.X.Cols != m.Visible {
-		return fmt.Errorf("%s has %d columns but the model has %d visible units", set.Name, set.X.Cols, m.Visible)
-	}
-	h, err := m.Transform(set.X.Data)
-	if err != nil {
-		return err
-	}
-	feat := data.Matrix{Rows: set.X.Rows, Cols: m.Hidden, Data: h}
+	feat := data.Matrix{Rows: rows, Cols: m.Hidden, Data: h}
 	if err := writeOut(out, stdout, func(w io.Writer) error { return data.WriteNPY(w, feat) }); err != nil {
 		return err
 	}

@@ -17,5 +17,7 @@
 // partial and concurrent refreshes; UpdateFused bitwise equal to Update for
 // W and the velocity, its bias steps within float32 rounding of
 // kernel.BiasSteps, and the packed copy it keeps bitwise equal to a fresh
-// one; a Describer's level; a Bencher's cases.
+// one; UnitsProjector (and PackedUnits) products bitwise equal to the
+// Linear ones followed by kernel.ApplyUnits, on row and column parts; a
+// Describer's level; a Bencher's cases.
 package kerneltest

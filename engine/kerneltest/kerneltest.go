@@ -38,6 +38,12 @@ func Run(t *testing.T, k kernel.Kernel) {
 	if pk, ok := k.(kernel.Packer); ok {
 		t.Run("Packed", func(t *testing.T) { testPacked(t, k, pk) })
 	}
+	if up, ok := k.(kernel.UnitsProjector); ok {
+		t.Run("Units", func(t *testing.T) { testUnits(t, k, up) })
+	}
+	if pk, ok := k.(kernel.Packer); ok {
+		t.Run("PackedUnits", func(t *testing.T) { testPackedUnits(t, k, pk) })
+	}
 	if fu, ok := k.(kernel.FusedUpdater); ok {
 		t.Run("UpdateFused", func(t *testing.T) { testFused(t, k, fu) })
 	}
