@@ -103,3 +103,16 @@ func gemmRaceAnnounce(g *GemmArgs, NR int) {
 		raceRead(g.Bias[:g.N])
 	}
 }
+
+// racePackRows tells the race detector what a row packing of width-wide
+// panels reads and writes, panel by panel: callers pack disjoint bands of
+// rows of the same panels concurrently (a backend's packed weights).
+func racePackRows(dst, src []float32, ld, k, panels, tail, stride, width int) {
+	if !gemmRace || k <= 0 || panels+tail == 0 {
+		return
+	}
+	raceReadMatrix(src, ld, k, panels*width+tail)
+	for q := 0; q < panels+min(tail, 1); q++ {
+		raceWrite(dst[q*stride : q*stride+width*k])
+	}
+}

@@ -10,23 +10,13 @@ const (
 
 // gemmPackRows16Accel is gemmPackRows16AVX2 with the race announcements.
 func gemmPackRows16Accel(dst, src []float32, ld, k, panels, tail, stride int) {
-	if gemmRace && k > 0 {
-		// Panel by panel: callers pack disjoint bands of rows of the same
-		// panels concurrently (a backend's packed weights).
-		raceReadMatrix(src, ld, k, panels*avx2NR+tail)
-		for q := 0; q < panels+min(tail, 1); q++ {
-			raceWrite(dst[q*stride : q*stride+avx2NR*k])
-		}
-	}
+	racePackRows(dst, src, ld, k, panels, tail, stride, avx2NR)
 	gemmPackRows16AVX2(dst, src, ld, k, panels, tail, stride)
 }
 
 // gemmPackRows6Accel is gemmPackRows6AVX2 with the race announcements.
 func gemmPackRows6Accel(dst, src []float32, ld, k, panels, stride int) {
-	if gemmRace && k > 0 && panels > 0 {
-		raceReadMatrix(src, ld, k, panels*avx2MR)
-		raceWrite(dst[:(panels-1)*stride+avx2MR*k])
-	}
+	racePackRows(dst, src, ld, k, panels, 0, stride, avx2MR)
 	gemmPackRows6AVX2(dst, src, ld, k, panels, stride)
 }
 

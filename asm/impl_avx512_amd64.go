@@ -75,20 +75,12 @@ func biasSigmoidAccel512(dst, src, bias []float32) {
 // gemmPackRows32Accel is gemmPackRows32AVX512 with the race announcements
 // (panel by panel, as gemmPackRows16Accel).
 func gemmPackRows32Accel(dst, src []float32, ld, k, panels, tail, stride int) {
-	if gemmRace && k > 0 {
-		raceReadMatrix(src, ld, k, panels*avx512NR+tail)
-		for q := 0; q < panels+min(tail, 1); q++ {
-			raceWrite(dst[q*stride : q*stride+avx512NR*k])
-		}
-	}
+	racePackRows(dst, src, ld, k, panels, tail, stride, avx512NR)
 	gemmPackRows32AVX512(dst, src, ld, k, panels, tail, stride)
 }
 
 // gemmPackRows12Accel is gemmPackRows12AVX512 with the race announcements.
 func gemmPackRows12Accel(dst, src []float32, ld, k, panels, stride int) {
-	if gemmRace && k > 0 && panels > 0 {
-		raceReadMatrix(src, ld, k, panels*avx512MR)
-		raceWrite(dst[:(panels-1)*stride+avx512MR*k])
-	}
+	racePackRows(dst, src, ld, k, panels, 0, stride, avx512MR)
 	gemmPackRows12AVX512(dst, src, ld, k, panels, stride)
 }

@@ -1,21 +1,11 @@
 package engine
 
-import "math"
+import "github.com/boltzgo/boltz/internal/floats"
 
 // equalState reports whether two checkpoints hold the same state, bit for
 // bit (tests).
 func (c *Checkpoint) equalState(d *Checkpoint) bool {
-	eq := func(a, b []float32) bool {
-		if len(a) != len(b) {
-			return false
-		}
-		for i := range a {
-			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-				return false
-			}
-		}
-		return true
-	}
+	eq := floats.SameBits
 	return c.Config == d.Config && c.Epoch == d.Epoch && c.Batch == d.Batch && c.Step == d.Step &&
 		c.Model.Visible == d.Model.Visible && c.Model.Hidden == d.Model.Hidden &&
 		eq(c.Model.W, d.Model.W) && eq(c.Model.B, d.Model.B) && eq(c.Model.C, d.Model.C) &&

@@ -24,14 +24,9 @@ trap 'rm -rf "$work"' EXIT
 go build -o "$work/boltz" ./cmd/boltz
 "$work/boltz" info | grep -E '^(cpu|kernel):'
 # The OpenBLAS kernel numpy runs under the peer script's environment.
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" /usr/bin/python3 - <<'PY' 2>/dev/null ||
-import numpy
-from threadpoolctl import threadpool_info
-for p in threadpool_info():
-    if p.get("internal_api") == "openblas":
-        print("numpy: openblas", p.get("version"), "kernel=" + str(p.get("architecture")))
-PY
-  echo "numpy: OpenBLAS kernel unknown (threadpoolctl missing)"
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$threads" \
+  /usr/bin/python3 -c 'import sys; sys.path.insert(0, "scripts"); import numpy, openblas_info; openblas_info.print_openblas()' ||
+  echo "# numpy missing: OpenBLAS kernel unknown"
 for r in $(seq "$rounds"); do
   "$work/boltz" train --hidden "$hidden" --batch "$batch" --epochs 1 --val-frac 0 --monitor-rows 100 \
     --quiet --workers "$threads" --metrics "$work/m.jsonl" --out "$work/m.safetensors" 2>/dev/null

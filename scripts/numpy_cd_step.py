@@ -9,13 +9,9 @@ Prints the median of 5 timed steps (after one warm-up) and GFLOP/s at 10*B*V*H."
 import statistics, sys, time
 import numpy as np
 
-try:
-    from threadpoolctl import threadpool_info
-    for p in threadpool_info():
-        if p.get("internal_api") == "openblas":
-            print(f"# openblas {p.get('version')} kernel={p.get('architecture')} threads={p.get('num_threads')}")
-except ImportError:
-    print("# threadpoolctl missing: OpenBLAS kernel unknown")
+from openblas_info import print_openblas
+
+print_openblas()
 
 V, H, B = (int(a) for a in sys.argv[1:4]) if len(sys.argv) == 4 else (4096, 4096, 256)
 rng = np.random.default_rng(1)

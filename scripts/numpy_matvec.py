@@ -8,13 +8,9 @@ Prints the median of 7 runs of ~0.3 s each, in microseconds a call and GB/s of W
 import time, statistics
 import numpy as np
 
-try:
-    from threadpoolctl import threadpool_info
-    for p in threadpool_info():
-        if p.get("internal_api") == "openblas":
-            print(f"# openblas {p.get('version')} kernel={p.get('architecture')} threads={p.get('num_threads')}")
-except ImportError:
-    print("# threadpoolctl missing: OpenBLAS kernel unknown")
+from openblas_info import print_openblas
+
+print_openblas()
 
 for h, v in ((500, 784), (4096, 4096)):
     rng = np.random.default_rng(1)

@@ -13,13 +13,9 @@ import statistics, sys, time
 import numpy as np
 
 rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-try:
-    from threadpoolctl import threadpool_info
-    for p in threadpool_info():
-        if p.get("internal_api") == "openblas":
-            print(f"# openblas {p.get('version')} kernel={p.get('architecture')} threads={p.get('num_threads')}")
-except ImportError:
-    print("# threadpoolctl missing: OpenBLAS kernel unknown")
+from openblas_info import print_openblas
+
+print_openblas()
 shapes = [(100, 784, 500, "ABt"), (100, 500, 784, "AB"), (500, 784, 200, "AtB"),
           (256, 784, 500, "ABt"), (1024, 1024, 1024, "AB")]
 rng = np.random.default_rng(1)

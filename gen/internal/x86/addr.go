@@ -89,29 +89,12 @@ func (r Rows) SetQ(g *Gen) {
 // argument ld (elements) in bytes, Q when n > 3, R when n > 6 and S when
 // n > 9.
 func (g *Gen) LoadRows(n int, row operand.Mem, colOff reg.Register, ld string) Rows {
-	r := Rows{P: g.GP64(), LD: g.GP64(), Q: g.GP64()}
-	if n > 6 {
-		r.R = g.GP64()
-	}
-	if n > 9 {
-		r.S = g.GP64()
-	}
-	g.MOVQ(row, r.P)
-	g.ADDQ(colOff, r.P)
-	g.Load(g.Param(ld), r.LD)
-	g.SHLQ(operand.U8(2), r.LD)
-	if n > 3 {
-		r.SetQ(g)
-	}
-	return r
+	return g.LoadRowsAt(n, row, colOff, ld, 0)
 }
 
 // LoadRowsAt is LoadRows for rows first to first+n of the matrix whose row
 // 0 is at row (plus colOff bytes): P = row + colOff + first·LD.
 func (g *Gen) LoadRowsAt(n int, row operand.Mem, colOff reg.Register, ld string, first int) Rows {
-	if first == 0 {
-		return g.LoadRows(n, row, colOff, ld)
-	}
 	r := Rows{P: g.GP64(), LD: g.GP64(), Q: g.GP64()}
 	if n > 6 {
 		r.R = g.GP64()
@@ -123,8 +106,10 @@ func (g *Gen) LoadRowsAt(n int, row operand.Mem, colOff reg.Register, ld string,
 	g.ADDQ(colOff, r.P)
 	g.Load(g.Param(ld), r.LD)
 	g.SHLQ(operand.U8(2), r.LD)
-	g.IMUL3Q(operand.U32(uint32(first)), r.LD, r.Q) // Q as a temporary: first·LD
-	g.ADDQ(r.Q, r.P)
+	if first > 0 {
+		g.IMUL3Q(operand.U32(uint32(first)), r.LD, r.Q) // Q as a temporary: first·LD
+		g.ADDQ(r.Q, r.P)
+	}
 	if n > 3 {
 		r.SetQ(g)
 	}
