@@ -188,10 +188,11 @@ func LoadFile(path string) (*Stack, map[string]string, error) {
 }
 
 // LoadAny reads a stack file, or a single RBM's model file as a stack of
-// one layer. single reports the latter.
+// one layer. single reports the latter. A file that is not safetensors at
+// all gets engine.LoadFile's error.
 func LoadAny(path string) (s *Stack, meta map[string]string, single bool, err error) {
 	s, meta, err = LoadFile(path)
-	if err == nil || !errors.Is(err, ErrNotStack) {
+	if err == nil || !errors.Is(err, ErrNotStack) && !errors.Is(err, safetensors.ErrFormat) {
 		return s, meta, false, err
 	}
 	m, meta, err := engine.LoadFile(path)

@@ -124,7 +124,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // libraryPrefixes are the package names the library's errors start with
 // ("engine: invalid configuration: …"): the command line leaves them out.
-var libraryPrefixes = map[string]bool{"engine": true, "data": true, "viz": true, "atomicfile": true, "safetensors": true, "rng": true, "probe": true}
+var libraryPrefixes = map[string]bool{"engine": true, "data": true, "viz": true, "atomicfile": true, "safetensors": true, "rng": true, "probe": true, "dbn": true}
 
 // message is err as one line for the user: without the library's package
 // prefixes, wherever they stand in the chain of wrapped messages ("x.csv:

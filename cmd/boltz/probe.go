@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/boltzgo/boltz/data"
+	"github.com/boltzgo/boltz/dbn"
 	"github.com/boltzgo/boltz/engine"
 	"github.com/boltzgo/boltz/probe"
 )
@@ -180,9 +181,10 @@ func checkLabelFile(flagName, path string) error {
 }
 
 // featurizer turns data into features: the rows themselves, or the hidden
-// probabilities of a model.
+// probabilities of layer `layer` of a model or stack.
 type featurizer struct {
-	m     *engine.RBM
+	s     *dbn.Stack
+	m     *engine.RBM // the bottom layer
 	eng   *engine.Engine
 	layer int
 }
@@ -191,15 +193,15 @@ func newFeaturizer(ef *engineFlags, modelPath string, layer int) (*featurizer, e
 	if modelPath == "" {
 		return &featurizer{}, nil
 	}
-	m, _, eng, err := ef.loadModel(modelPath)
+	s, eng, err := ef.loadStack(modelPath)
 	if err != nil {
 		return nil, err
 	}
-	if layer > 1 {
+	if layer, err = stackLayer(s, layer, modelPath); err != nil {
 		eng.Close()
-		return nil, usagef("--layer %d: %s is a single RBM (layer 1)", layer, modelPath)
+		return nil, err
 	}
-	return &featurizer{m: m, eng: eng, layer: 1}, nil
+	return &featurizer{s: s, m: s.Layers[0], eng: eng, layer: layer}, nil
 }
 
 func (f *featurizer) close() {
@@ -255,11 +257,11 @@ func (f *featurizer) labelled(spec, labelsPath, labelsFlag string, opt data.Opti
 		return probe.Data{}, "", usagef("%s has %d rows but %d labels", name, rows, len(labels))
 	}
 	if f.m != nil {
-		h, err := f.m.Transform(x)
+		h, err := f.s.Transform(x, f.layer)
 		if err != nil {
 			return probe.Data{}, "", err
 		}
-		x, cols = h, f.m.Hidden
+		x, cols = h, f.s.Hidden(f.layer)
 	}
 	d, err := probe.FromFloat32(x, rows, cols, labels)
 	if err != nil {

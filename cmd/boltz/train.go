@@ -73,6 +73,7 @@ type trainFlags struct {
 	dataFlags
 	engineFlags
 	unitFlags
+	stack                              stackFlags
 	dataSpec, val, out, metrics, vbias string
 	valFrac                            float64
 	hidden, epochs, batch, k, chains   int
@@ -145,11 +146,15 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	f.dataFlags.register(fs)
 	f.engineFlags.register(fs)
 	f.unitFlags.register(fs)
+	f.stack.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if err := f.stack.parse(&f, set, f.visible == "gaussian"); err != nil {
+		return err
+	}
 
 	// Resume: the checkpoint's flags, and a check of those given.
 	var ck *engine.Checkpoint
@@ -462,9 +467,17 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			if unit == engine.Gaussian { // the reconstruction error of gaussian units is the squared error
 				line = strings.ReplaceAll(line, " CE ", " SE ")
 			}
+			if f.stack.sizes != nil {
+				line = "layer 1 " + line
+			}
 			fmt.Fprintln(stderr, line+extra.text())
 			if metricsOut != nil {
-				line, _ := json.Marshal(jsonMetrics(me, extra))
+				var line []byte
+				if f.stack.sizes != nil {
+					line, _ = json.Marshal(stackLine{1, jsonMetrics(me, extra)})
+				} else {
+					line, _ = json.Marshal(jsonMetrics(me, extra))
+				}
 				if _, err := metricsOut.Write(append(line, '\n')); err != nil {
 					return fmt.Errorf("--metrics: %w", err)
 				}
@@ -520,6 +533,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w; the model was not written; %s", fitErr, keep)
 	default:
 		return fitErr
+	}
+	if f.stack.sizes != nil {
+		fmt.Fprintf(stderr, "trained layer 1 (%s) in %.1fs\n", plural(f.epochs, "epoch"), time.Since(start).Seconds())
+		meta["stack_config"] = f.stack.layers + " epochs " + fmt.Sprint(f.stack.epochs) + " lr " + fmt.Sprint(f.stack.lrs) + map[bool]string{true: " samples"}[f.stack.samples]
+		return growStack(ctx, &f.stack, cfg, m, train.src, meta, f.out, metricsOut, stderr, func() int { return int(sigCode.Load()) })
 	}
 	if err := m.SaveFile(f.out, meta); err != nil {
 		return err
