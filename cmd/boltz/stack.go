@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -58,9 +59,9 @@ func (s *stackFlags) parse(f *trainFlags, set map[string]bool, gaussianBottom bo
 	if set["hidden"] && f.hidden != s.sizes[0] {
 		return usagef("--hidden %d and --layers %s disagree about layer 1; give --layers only", f.hidden, s.layers)
 	}
-	for _, n := range []string{"resume", "checkpoint", "checkpoint-every"} {
+	for _, n := range []string{"checkpoint", "checkpoint-every"} {
 		if set[n] {
-			return usagef("--%s is not supported with --layers yet: checkpoints and resume are for single RBMs", n)
+			return usagef("--%s is not supported with --layers yet: a stack resumes from the stack file of its trained layers (--resume FILE)", n)
 		}
 	}
 	f.hidden = s.sizes[0]
@@ -112,14 +113,13 @@ type stackLine struct {
 // growStack trains the layers above the trained bottom model m on the
 // training rows, prints their epochs, and writes the stack to out. An
 // interruption writes the stack of the layers trained so far.
-func growStack(ctx context.Context, sf *stackFlags, cfg engine.Config, m *engine.RBM, src engine.RowSource,
+func growStack(ctx context.Context, sf *stackFlags, cfg engine.Config, s *dbn.Stack, src engine.RowSource,
 	meta map[string]string, out string, metricsOut, stderr io.Writer, sigCode func() int) error {
-	s, err := dbn.New(m)
-	if err != nil {
+	if err := s.Validate(); err != nil {
 		return err
 	}
 	start := time.Now()
-	for i := 1; i < len(sf.sizes); i++ {
+	for i := len(s.Layers); i < len(sf.sizes); i++ {
 		lc := cfg
 		lc.Epochs, lc.LearningRate, lc.Seed = sf.epochs[i], sf.lrs[i], cfg.Seed+uint64(i)
 		lc.LearnSigma, lc.SigmaLR = false, 0
@@ -152,7 +152,7 @@ func growStack(ctx context.Context, sf *stackFlags, cfg engine.Config, m *engine
 	if err := s.SaveFile(out, meta); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "trained layers 2..%d in %.1fs; stack of %s (%s) written to %s\n", len(sf.sizes), time.Since(start).Seconds(),
+	fmt.Fprintf(stderr, "trained the layers above layer 1 in %.1fs; stack of %s (%s) written to %s\n", time.Since(start).Seconds(),
 		plural(len(s.Layers), "layer"), sizesString(s), out)
 	return nil
 }
@@ -258,6 +258,65 @@ func (f *evalFlags) evalStack(s *dbn.Stack, opt data.Options, stdout, stderr io.
 			pll = fmt.Sprintf("%.4f", *r.PLL)
 		}
 		fmt.Fprintf(stdout, "%-6d %-10s %s %-12.4f %-17.4f %s\n", r.Layer, fmt.Sprintf("%dx%d", r.Visible, r.Hidden), kind, re, r.FreeEnergy, pll)
+	}
+	return nil
+}
+
+// stackRecord is what train --layers records in a stack file of its run
+// (metadata "stack_run"), for --resume: the run-shaping flags and the
+// per-layer settings.
+type stackRecord struct {
+	Flags   map[string]string `json:"flags"`
+	Sizes   []int             `json:"sizes"`
+	Epochs  []int             `json:"epochs"`
+	LRs     []float64         `json:"lr"`
+	Samples bool              `json:"samples"`
+}
+
+func (sf *stackFlags) record(fs *flag.FlagSet) string {
+	r := stackRecord{Flags: map[string]string{}, Sizes: sf.sizes, Epochs: sf.epochs, LRs: sf.lrs, Samples: sf.samples}
+	for _, name := range append(append([]string{}, resumeFlags...), unitFlagNames...) {
+		switch name {
+		case "hidden", "lr": // per layer
+			continue
+		}
+		r.Flags[name] = fs.Lookup(name).Value.String()
+	}
+	b, _ := json.Marshal(r)
+	return string(b)
+}
+
+// checkStackResume checks that the stack s, read from path, was trained by
+// a run whose flags and first layers are those of this one (now: the
+// record of this run), on the same data.
+func checkStackResume(s *dbn.Stack, meta map[string]string, path, now, fingerprint string) error {
+	var was, is stackRecord
+	if err := json.Unmarshal([]byte(meta["stack_run"]), &was); err != nil {
+		return usagef("--resume %s: the stack has no record of its run (not written by boltz train --layers)", path)
+	}
+	if err := json.Unmarshal([]byte(now), &is); err != nil {
+		return err
+	}
+	if got := meta["data_fingerprint"]; got != fingerprint {
+		return usagef("--resume %s: the training data differ from the stack's (%s, want %s)", path, fingerprint, got)
+	}
+	for name, v := range was.Flags {
+		if is.Flags[name] != v {
+			return usagef("--resume %s: --%s %s differs from the stack's run (%s)", path, name, is.Flags[name], v)
+		}
+	}
+	k := len(s.Layers)
+	if len(was.Sizes) < k || k > len(is.Sizes) {
+		return usagef("--resume %s: the stack has %s, --layers %s", path, plural(k, "layer"), strings.Trim(fmt.Sprint(is.Sizes), "[]"))
+	}
+	for i := 0; i < k; i++ {
+		if was.Sizes[i] != is.Sizes[i] || was.Epochs[i] != is.Epochs[i] || was.LRs[i] != is.LRs[i] {
+			return usagef("--resume %s: layer %d was trained with %d hidden units, %d epochs, rate %v; the flags ask for %d, %d, %v",
+				path, i+1, was.Sizes[i], was.Epochs[i], was.LRs[i], is.Sizes[i], is.Epochs[i], is.LRs[i])
+		}
+	}
+	if was.Samples != is.Samples && k < len(is.Sizes) && k > 1 {
+		return usagef("--resume %s: --samples %v differs from the stack's run", path, is.Samples)
 	}
 	return nil
 }

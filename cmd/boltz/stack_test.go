@@ -179,3 +179,60 @@ func TestTrainStackUsage(t *testing.T) {
 		t.Fatalf("eval --logz of a stack: exit %d: %s", code, stderr)
 	}
 }
+
+func TestTrainStackResume(t *testing.T) {
+	dir := t.TempDir()
+	trX, _, _ := probeData(t, dir, "tr", 300, 16, 1)
+	other, _, _ := probeData(t, dir, "other", 300, 16, 9)
+	base := func(out string, extra ...string) []string {
+		return append([]string{"train", "--data", trX, "--label-column", "--batch", "20", "--val-frac", "0", "--quiet", "--out", out}, extra...)
+	}
+	full := filepath.Join(dir, "full.safetensors")
+	if code, _, stderr := runCmd(t, base(full, "--layers", "12,8,6", "--layer-epochs", "3,2,2")...); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	part := filepath.Join(dir, "part.safetensors")
+	if code, _, stderr := runCmd(t, base(part, "--layers", "12,8", "--layer-epochs", "3,2")...); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	grown := filepath.Join(dir, "grown.safetensors")
+	code, _, stderr := runCmd(t, base(grown, "--layers", "12,8,6", "--layer-epochs", "3,2,2", "--resume", part)...)
+	if code != 0 || !strings.Contains(stderr, "resuming the stack of 2 layers") {
+		t.Fatalf("resume: exit %d: %s", code, stderr)
+	}
+	a, _, err := dbn.LoadFile(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := dbn.LoadFile(grown)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Layers) != 3 {
+		t.Fatalf("resumed stack has %d layers", len(b.Layers))
+	}
+	for k := range a.Layers {
+		if !equalF32(a.Layers[k].W, b.Layers[k].W) || !equalF32(a.Layers[k].B, b.Layers[k].B) || !equalF32(a.Layers[k].C, b.Layers[k].C) {
+			t.Fatalf("layer %d of the resumed stack differs from the uninterrupted run's", k+1)
+		}
+	}
+	// Another run's flags or data are refused.
+	bad := [][]string{
+		base(filepath.Join(dir, "x.safetensors"), "--layers", "12,8,6", "--layer-epochs", "3,2,2", "--resume", part, "--seed", "2"),
+		base(filepath.Join(dir, "x.safetensors"), "--layers", "12,8,6", "--layer-epochs", "4,2,2", "--resume", part),
+		base(filepath.Join(dir, "x.safetensors"), "--layers", "12,9,6", "--layer-epochs", "3,2,2", "--resume", part),
+		base(filepath.Join(dir, "x.safetensors"), "--layers", "12", "--resume", part),
+		base(filepath.Join(dir, "x.safetensors"), "--layers", "12,8,6", "--resume", filepath.Join(dir, "trx.csv")),
+		{"train", "--data", other, "--label-column", "--batch", "20", "--val-frac", "0", "--quiet", "--out", filepath.Join(dir, "x.safetensors"),
+			"--layers", "12,8,6", "--layer-epochs", "3,2,2", "--resume", part},
+	}
+	for _, args := range bad {
+		code, _, stderr := runCmd(t, args...)
+		if code != exitUsage || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("%v: exit %d, stderr %q", args[len(args)-6:], code, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.safetensors")); !os.IsNotExist(err) {
+		t.Fatal("a refused resume wrote its output")
+	}
+}
