@@ -192,11 +192,12 @@ func TestTransformEqualsLayerByLayer(t *testing.T) {
 }
 
 func TestTrainReproducibleAcrossWorkers(t *testing.T) {
-	x := tinyData(400, 40, 4)
+	// Big enough that the engine splits the products among the workers.
+	x := tinyData(480, 160, 4)
 	for _, samples := range []bool{false, true} {
 		var ref []byte
 		for _, w := range []int{1, 2, 3} {
-			s := trainStack(t, x, 40, []int{32, 24}, w, Options{Samples: samples})
+			s := trainStack(t, x, 160, []int{128, 96}, w, Options{Samples: samples})
 			b := saved(t, s, nil)
 			if ref == nil {
 				ref = b
@@ -206,8 +207,8 @@ func TestTrainReproducibleAcrossWorkers(t *testing.T) {
 		}
 	}
 	// Samples and probabilities train different upper layers.
-	a := trainStack(t, x, 40, []int{32, 24}, 0, Options{})
-	b := trainStack(t, x, 40, []int{32, 24}, 0, Options{Samples: true})
+	a := trainStack(t, x, 160, []int{128, 96}, 0, Options{})
+	b := trainStack(t, x, 160, []int{128, 96}, 0, Options{Samples: true})
 	if !sameFloats(a.Layers[0].W, b.Layers[0].W) {
 		t.Fatal("the bottom layer depends on Samples")
 	}
