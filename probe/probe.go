@@ -147,27 +147,20 @@ func Fit(d Data, opt Options) (*Model, error) {
 		Converger:         optimize.NeverTerminate{},
 	}
 	res, err := optimize.Minimize(p, x0, settings, &optimize.LBFGS{Store: 10, GradStopThreshold: math.NaN()})
-	if res == nil {
-		return nil, fmt.Errorf("probe: L-BFGS: %v", err)
+	if res == nil || len(res.X) != len(x0) || math.IsNaN(res.F) || math.IsInf(res.F, 0) {
+		return nil, fmt.Errorf("probe: L-BFGS found no solution: %v", err)
 	}
-	if err != nil && !usable(res.Status) {
-		return nil, fmt.Errorf("probe: L-BFGS: %v", err)
+	status := res.Status.String()
+	if err != nil {
+		// A line search that can make no more progress stops near the
+		// optimum (SciPy's ABNORMAL_TERMINATION_IN_LNSRCH): the best
+		// point found is kept, and the status says why it stopped.
+		status += ": " + err.Error()
 	}
 	m := &Model{K: k, D: d.Cols, W: res.X[: k*d.Cols : k*d.Cols], B: res.X[k*d.Cols:],
 		Iterations: res.Stats.MajorIterations, Evaluations: res.Stats.FuncEvaluations,
-		Status: res.Status.String(), Objective: res.F}
+		Status: status, Objective: res.F}
 	return m, nil
-}
-
-// usable reports whether L-BFGS stopped at a point worth keeping: a line
-// search that can make no more progress stops near the optimum, as SciPy's
-// "ABNORMAL_TERMINATION_IN_LNSRCH" does.
-func usable(s optimize.Status) bool {
-	switch s {
-	case optimize.GradientThreshold, optimize.IterationLimit, optimize.FunctionConvergence, optimize.MethodConverge, optimize.Success:
-		return true
-	}
-	return s != optimize.Failure && s != optimize.NotTerminated
 }
 
 // objective evaluates f and ∇f together and caches them for the last x.

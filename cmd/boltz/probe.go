@@ -25,7 +25,7 @@ Labels come with MNIST (mnist, mnist-test) and CSV files read with
 an integer NPY file (1-D or one column) or a CSV file of one integer column.
 Labels must lie in 0..1023, one a row; a class in --test that --data lacks
 is an error. --json prints one object with test_error and train_error as
-fractions.`
+fractions. --limit bounds the training rows; the test rows are all read.`
 
 type probeFlags struct {
 	dataFlags
