@@ -115,8 +115,9 @@ func (s *Stack) Grow(ctx context.Context, src engine.RowSource, l Layer, opt Opt
 	}
 	m.SetEngine(eng)
 	up := newUpper(s, src, cfg.BatchSize, opt.Samples, cfg.Seed)
-	// The visible biases from the mean input of the new layer.
+	// The visible biases from the mean input probabilities of the new layer.
 	sum := make([]float64, m.Visible)
+	up.samples = false
 	for r0 := 0; r0 < rows; r0 += cfg.BatchSize {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -134,6 +135,7 @@ func (s *Stack) Grow(ctx context.Context, src engine.RowSource, l Layer, opt Opt
 		p := math.Min(math.Max(sj/float64(rows), 0.001), 0.999)
 		m.B[j] = float32(math.Log(p / (1 - p)))
 	}
+	up.samples = opt.Samples
 	tr, err := engine.NewTrainer(m, cfg)
 	if err != nil {
 		return wrap(err)
