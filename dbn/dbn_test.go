@@ -122,6 +122,10 @@ func TestFileRoundTripBitwise(t *testing.T) {
 	if again := saved(t, back, map[string]string{"command": "test"}); !bytes.Equal(orig, again) {
 		t.Fatal("saving the loaded stack gives other bytes")
 	}
+	// The metadata Load returns may be saved again, to the same bytes.
+	if again := saved(t, back, meta); !bytes.Equal(orig, again) {
+		t.Fatal("saving the loaded stack with its loaded metadata gives other bytes")
+	}
 	// Every layer's own metadata is there, under its prefix.
 	f, err := safetensors.ReadFile(path, safetensors.Limits{})
 	if err != nil {

@@ -40,16 +40,21 @@ var ErrNotStack = errors.New("dbn: not a stack file")
 
 func prefix(k int) string { return "layer" + strconv.Itoa(k) + "." }
 
-// Save writes the stack to w, with meta (keys that do not start with
-// "layer" and are not the stack's own) in the metadata.
+// Save writes the stack to w, with meta in the metadata: keys starting with
+// "layer" other than "layers" are refused, and the stack's own keys
+// (format, format_version, layers, sizes) are written anew, so the
+// metadata Load returns may be saved again.
 func (s *Stack) Save(w io.Writer, meta map[string]string) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
 	f := &safetensors.File{Metadata: map[string]string{}, Tensors: map[string]safetensors.Tensor{}}
 	for k, v := range meta {
-		if strings.HasPrefix(k, "layer") || k == "format" || k == "format_version" || k == "sizes" {
-			return fmt.Errorf("%w: metadata key %q is reserved", ErrStack, k)
+		switch {
+		case k == "format" || k == "format_version" || k == "layers" || k == "sizes":
+			continue // the stack's own, written below (so Load's metadata can be saved again)
+		case strings.HasPrefix(k, "layer"):
+			return fmt.Errorf("%w: metadata key %q is reserved for the layers", ErrStack, k)
 		}
 		f.Metadata[k] = v
 	}

@@ -170,6 +170,9 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 			fmt.Sprintf("samples of %s: %s, %s", filepath.Base(modelPath), describeStack(st), plural(chains, "chain")),
 			fmt.Sprintf("p(v=1|h) after %s from %s states, seed %d; %s", plural(steps, "Gibbs step"), init, seed, scale),
 		}
+		if len(st.Layers) > 1 {
+			gopt.Caption[1] = fmt.Sprintf("%s in the top RBM from %s states, seed %d, then p(v|h) down; %s", plural(steps, "Gibbs step"), init, seed, scale)
+		}
 	}
 	img, err := viz.Grid(v, chains, gopt)
 	if err != nil {

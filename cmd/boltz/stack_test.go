@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +12,7 @@ import (
 
 	"github.com/boltzgo/boltz/data"
 	"github.com/boltzgo/boltz/dbn"
+	"github.com/boltzgo/boltz/engine"
 )
 
 func TestTrainStackCLI(t *testing.T) {
@@ -234,5 +238,44 @@ func TestTrainStackResume(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x.safetensors")); !os.IsNotExist(err) {
 		t.Fatal("a refused resume wrote its output")
+	}
+}
+
+func TestGrowStackInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	trX, _, _ := probeData(t, dir, "tr", 200, 16, 1)
+	out := filepath.Join(dir, "two.safetensors")
+	if code, _, stderr := runCmd(t, "train", "--data", trX, "--label-column", "--batch", "20", "--val-frac", "0", "--quiet",
+		"--layers", "12,8", "--epochs", "1", "--out", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	s, meta, err := dbn.LoadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := data.Load(trX, data.Options{LabelColumn: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cancelled while training layer 3: the stack of the two trained
+	// layers is written, with its run record, and the status is the signal's.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	sf := &stackFlags{sizes: []int{12, 8, 6}, epochs: []int{1, 1, 1}, lrs: []float64{0.1, 0.1, 0.1}}
+	cfg := engine.DefaultConfig()
+	cfg.BatchSize, cfg.Epochs = 20, 1
+	partial := filepath.Join(dir, "partial.safetensors")
+	var stderr bytes.Buffer
+	err = growStack(ctx, sf, cfg, s, engine.Dense(set.X.Data, 16), meta, partial, nil, &stderr, func() int { return 130 })
+	var ec exitCode
+	if !errors.As(err, &ec) || ec.code != 130 || !strings.Contains(err.Error(), "interrupted in layer 3") {
+		t.Fatalf("error %v, want exit 130 naming layer 3", err)
+	}
+	back, backMeta, err := dbn.LoadFile(partial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Layers) != 2 || backMeta["stack_run"] != meta["stack_run"] || backMeta["data_fingerprint"] == "" {
+		t.Fatalf("the interrupted run wrote %d layers, run record %q", len(back.Layers), backMeta["stack_run"])
 	}
 }
