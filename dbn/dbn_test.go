@@ -381,3 +381,52 @@ func TestLoadRejects(t *testing.T) {
 		t.Fatalf("reserved metadata key: %v", err)
 	}
 }
+
+func TestCategoricalBottom(t *testing.T) {
+	// 4 positions of 3 states, one-hot: 12 visible units.
+	r := rand.New(rand.NewPCG(2, 2))
+	const n, q = 4, 3
+	x := make([]float32, 200*n*q)
+	for i := 0; i < 200; i++ {
+		for p := 0; p < n; p++ {
+			s := (i + p) % q
+			if r.Float64() < 0.2 {
+				s = r.IntN(q)
+			}
+			x[i*n*q+p*q+s] = 1
+		}
+	}
+	bottom, _ := engine.NewRBM(n*q, 6, 0.01, 3)
+	if err := bottom.SetVisibleUnits(engine.Categorical, q); err != nil {
+		t.Fatal(err)
+	}
+	if err := bottom.InitVisibleBias(x); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Train(context.Background(), engine.Dense(x, n*q), bottom, layers([]int{6, 4}, 2, 20), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := saved(t, s, nil)
+	back, _, err := Load(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Layers[0].VisibleUnits != engine.Categorical || back.Layers[0].States != q || back.Layers[1].VisibleUnits != engine.Bernoulli {
+		t.Fatalf("layer types after the file: %v (%d states), %v", back.Layers[0].VisibleUnits, back.Layers[0].States, back.Layers[1].VisibleUnits)
+	}
+	// Generation ends in state probabilities: each position sums to 1.
+	v, err := back.Generate(back.RandomTop(3, 1), 5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3*n; i++ {
+		var sum float64
+		for _, p := range v[i*q : (i+1)*q] {
+			sum += float64(p)
+		}
+		if math.Abs(sum-1) > 1e-5 {
+			t.Fatalf("position %d of the generated rows sums to %v", i, sum)
+		}
+	}
+}
