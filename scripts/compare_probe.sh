@@ -3,7 +3,7 @@
 # lbfgs, C=1, multinomial: the same objective and stopping rule) on the same
 # inputs, one after the other in the same run: raw binarised MNIST pixels,
 # and the hidden probabilities of a 500-hidden RBM (trained here, 10 epochs
-# of CD-1, unless MODEL names one). Prints each side's JSON and the test
+# of CD-1, unless MODEL names a model or stack file: then its top layer). Prints each side's JSON and the test
 # error difference in points.
 #
 #   scripts/compare_probe.sh                 # MAX_ITER=100 C=1
@@ -40,5 +40,5 @@ if [[ $what == *rbm* ]]; then
   echo "boltz rbm: $b"
   s=$("$py" scripts/compare_probe.py "$mnist" "$work/tr.npy" "$work/te.npy" "$max_iter" "$c")
   echo "sklearn rbm: $s"
-  diffpts "$b" "$s" "500-hidden RBM features"
+  diffpts "$b" "$s" "${MODEL:+features of the top layer of $MODEL}${MODEL:-500-hidden RBM features}"
 fi
