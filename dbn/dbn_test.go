@@ -237,6 +237,22 @@ func TestGrowLearns(t *testing.T) {
 	if len(ces) != 3 || !(ces[2] < ces[0]) {
 		t.Fatalf("layer 2 reconstruction cross-entropy per epoch %v: want 3 epochs, falling", ces)
 	}
+	// Validation data: every layer's metrics have them; validating on the
+	// training rows themselves gives the training values.
+	var val []engine.EpochMetrics
+	vopt := Options{Val: engine.Dense(x, 40), OnEpoch: func(k int, m engine.EpochMetrics) error {
+		val = append(val, m)
+		return nil
+	}}
+	trainStack(t, x, 40, []int{32, 24}, 0, vopt)
+	if len(val) != 6 {
+		t.Fatalf("%d epochs of metrics, want 6", len(val))
+	}
+	for i, m := range val {
+		if m.ValRows != 400 || math.Abs(m.ValCE-m.TrainCE) > 1e-9*math.Abs(m.TrainCE) || math.Abs(m.ValFE-m.TrainFE) > 1e-9*math.Abs(m.TrainFE) {
+			t.Fatalf("epoch %d: validation on the training rows %+v", i, m)
+		}
+	}
 	// OnEpoch's error stops training.
 	stop := errors.New("stop")
 	bottom, _ := engine.NewRBM(40, 32, 0.01, 3)

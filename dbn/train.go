@@ -28,9 +28,14 @@ type Options struct {
 	// OnEpoch is called after every epoch of every layer (k is 1-based).
 	OnEpoch func(k int, m engine.EpochMetrics) error
 	// FitBottom trains the bottom layer; nil means tr.FitRows(ctx, src,
-	// engine.FitOptions{OnEpoch: ...}). A caller sets it to add validation
-	// data, monitors or checkpoints.
+	// engine.FitOptions{OnEpoch: ..., ValRows: Val}). A caller sets it to
+	// add monitors or checkpoints.
 	FitBottom func(ctx context.Context, tr *engine.Trainer) error
+	// Val, when not nil, is validation data (in the bottom layer's input
+	// space): every layer's epoch metrics then have the validation
+	// reconstruction cross-entropy and free energy, on the rows pushed up
+	// through the layers below.
+	Val engine.RowSource
 }
 
 // Train trains a stack greedily: bottom (made and initialised by the
@@ -52,7 +57,7 @@ func Train(ctx context.Context, src engine.RowSource, bottom *engine.RBM, layers
 	if opt.FitBottom != nil {
 		err = opt.FitBottom(ctx, tr)
 	} else {
-		fo := engine.FitOptions{}
+		fo := engine.FitOptions{ValRows: opt.Val}
 		if opt.OnEpoch != nil {
 			fo.OnEpoch = func(m engine.EpochMetrics) error { return opt.OnEpoch(1, m) }
 		}
@@ -115,6 +120,19 @@ func (s *Stack) Grow(ctx context.Context, src engine.RowSource, l Layer, opt Opt
 	}
 	m.SetEngine(eng)
 	up := newUpper(s, src, cfg.BatchSize, opt.Samples, cfg.Seed)
+	var valUp *upper
+	valRows := 0
+	if opt.Val != nil {
+		if opt.Val.Cols() != s.Visible() {
+			return wrap(fmt.Errorf("%w: validation rows of %d values, the stack has %d visible units", engine.ErrShape, opt.Val.Cols(), s.Visible()))
+		}
+		if valRows = opt.Val.Rows(); cfg.MonitorRows > 0 {
+			valRows = min(valRows, cfg.MonitorRows)
+		}
+		if valRows > 0 {
+			valUp = newUpper(s, opt.Val, cfg.BatchSize, false, cfg.Seed)
+		}
+	}
 	// The visible biases from the mean input probabilities of the new layer.
 	sum := make([]float64, m.Visible)
 	up.samples = false
@@ -176,6 +194,12 @@ func (s *Stack) Grow(ctx context.Context, src engine.RowSource, l Layer, opt Opt
 		}
 		if met.TrainCE, met.TrainFE, err = monitor(up, m, monRows); err != nil {
 			return wrap(err)
+		}
+		if valUp != nil {
+			met.ValRows = valRows
+			if met.ValCE, met.ValFE, err = monitor(valUp, m, valRows); err != nil {
+				return wrap(fmt.Errorf("validation data: %w", err))
+			}
 		}
 		if opt.OnEpoch != nil {
 			if err := opt.OnEpoch(k, met); err != nil {

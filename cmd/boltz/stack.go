@@ -110,10 +110,11 @@ type stackLine struct {
 	metricsJSON
 }
 
-// growStack trains the layers above the trained bottom model m on the
-// training rows, prints their epochs, and writes the stack to out. An
+// growStack trains the layers of sf above those of s on the training rows
+// (with the validation rows val, when not nil, in their metrics), prints
+// their epochs, and writes the stack to out. An
 // interruption writes the stack of the layers trained so far.
-func growStack(ctx context.Context, sf *stackFlags, cfg engine.Config, s *dbn.Stack, src engine.RowSource,
+func growStack(ctx context.Context, sf *stackFlags, cfg engine.Config, s *dbn.Stack, src, val engine.RowSource,
 	meta map[string]string, out string, metricsOut, stderr io.Writer, sigCode func() int) error {
 	if err := s.Validate(); err != nil {
 		return err
@@ -125,7 +126,7 @@ func growStack(ctx context.Context, sf *stackFlags, cfg engine.Config, s *dbn.St
 		lc.LearnSigma, lc.SigmaLR = false, 0
 		fmt.Fprintf(stderr, "training layer %d: %d×%d RBM on the %s of layer %d (%d rows)\n", i+1, s.Hidden(i), sf.sizes[i],
 			map[bool]string{true: "sampled hidden states", false: "hidden probabilities"}[sf.samples], i, src.Rows())
-		opt := dbn.Options{Samples: sf.samples, OnEpoch: func(k int, me engine.EpochMetrics) error {
+		opt := dbn.Options{Samples: sf.samples, Val: val, OnEpoch: func(k int, me engine.EpochMetrics) error {
 			fmt.Fprintf(stderr, "layer %d %s\n", k, formatMetrics(me, lc.Epochs))
 			if metricsOut != nil {
 				line, _ := json.Marshal(stackLine{k, jsonMetrics(me, extraMetrics{})})

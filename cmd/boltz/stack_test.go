@@ -266,7 +266,7 @@ func TestGrowStackInterrupted(t *testing.T) {
 	cfg.BatchSize, cfg.Epochs = 20, 1
 	partial := filepath.Join(dir, "partial.safetensors")
 	var stderr bytes.Buffer
-	err = growStack(ctx, sf, cfg, s, engine.Dense(set.X.Data, 16), meta, partial, nil, &stderr, func() int { return 130 })
+	err = growStack(ctx, sf, cfg, s, engine.Dense(set.X.Data, 16), nil, meta, partial, nil, &stderr, func() int { return 130 })
 	var ec exitCode
 	if !errors.As(err, &ec) || ec.code != 130 || !strings.Contains(err.Error(), "interrupted in layer 3") {
 		t.Fatalf("error %v, want exit 130 naming layer 3", err)

@@ -344,6 +344,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var valSrc engine.RowSource
+	if val != nil {
+		valSrc = val.src
+	}
 	stackMeta := func(meta map[string]string) map[string]string {
 		meta["stack_config"] = f.stack.layers + " epochs " + fmt.Sprint(f.stack.epochs) + " lr " + fmt.Sprint(f.stack.lrs) + map[bool]string{true: " samples"}[f.stack.samples]
 		meta["stack_run"] = f.stack.record(fs)
@@ -373,7 +377,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			defer mf.Close()
 			metricsOut = mf
 		}
-		return growStack(ctx, &f.stack, cfg, resumed, train.src, stackMeta(meta), f.out, metricsOut, stderr, func() int { return int(sigCode.Load()) })
+		return growStack(ctx, &f.stack, cfg, resumed, train.src, valSrc, stackMeta(meta), f.out, metricsOut, stderr, func() int { return int(sigCode.Load()) })
 	}
 	var tr *engine.Trainer
 	var m *engine.RBM
@@ -579,7 +583,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return growStack(ctx, &f.stack, cfg, s, train.src, stackMeta(meta), f.out, metricsOut, stderr, func() int { return int(sigCode.Load()) })
+		return growStack(ctx, &f.stack, cfg, s, train.src, valSrc, stackMeta(meta), f.out, metricsOut, stderr, func() int { return int(sigCode.Load()) })
 	}
 	if err := m.SaveFile(f.out, meta); err != nil {
 		return err
