@@ -279,3 +279,34 @@ func TestGrowStackInterrupted(t *testing.T) {
 		t.Fatalf("the interrupted run wrote %d layers, run record %q", len(back.Layers), backMeta["stack_run"])
 	}
 }
+
+func TestTrainStackValidationMetrics(t *testing.T) {
+	dir := t.TempDir()
+	trX, _, _ := probeData(t, dir, "tr", 300, 16, 1)
+	metrics := filepath.Join(dir, "m.jsonl")
+	if code, _, stderr := runCmd(t, "train", "--data", trX, "--label-column", "--batch", "20", "--val-frac", "0.2", "--quiet",
+		"--layers", "12,8", "--epochs", "2", "--out", filepath.Join(dir, "s.safetensors"), "--metrics", metrics); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d metrics lines, want 4", len(lines))
+	}
+	for _, line := range lines {
+		var m struct {
+			Layer   int      `json:"layer"`
+			ValCE   *float64 `json:"val_recon_cross_entropy"`
+			ValRows int      `json:"val_rows"`
+		}
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.ValCE == nil || m.ValRows != 60 {
+			t.Fatalf("layer %d: validation %v on %d rows, want a value on the 60 held-out rows", m.Layer, m.ValCE, m.ValRows)
+		}
+	}
+}
