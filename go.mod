@@ -9,6 +9,8 @@ require (
 	golang.org/x/term v0.48.0
 )
 
+require golang.org/x/tools v0.36.0 // indirect
+
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect
 	codeberg.org/go-latex/latex v0.2.0 // indirect

@@ -60,6 +60,12 @@ func readNPYLayout(path string, br io.Reader, size int64, limit uint64) (npyLayo
 // readNPYLayoutOf is readNPYLayout; ints admits the integer dtypes (|i1,
 // <i2, <i4, <i8 and their unsigned and big-endian forms) and no others.
 func readNPYLayoutOf(path string, br io.Reader, size int64, limit uint64, ints bool) (npyLayout, error) {
+	return readNPYLayoutShape(path, br, size, limit, ints, false)
+}
+
+// readNPYLayoutShape is readNPYLayoutOf; vector also admits a 1-D array of
+// n values, read as n rows of one column (label files).
+func readNPYLayoutShape(path string, br io.Reader, size int64, limit uint64, ints, vector bool) (npyLayout, error) {
 	var l npyLayout
 	if size == 0 {
 		return l, fmt.Errorf("%s: %w: empty file", path, ErrFormat)
@@ -105,6 +111,9 @@ func readNPYLayoutOf(path string, br io.Reader, size int64, limit uint64, ints b
 	}
 	if h.fortran {
 		return l, fmt.Errorf("%s: %w: fortran_order True is not supported; save the array in C order (np.ascontiguousarray)", path, ErrFormat)
+	}
+	if vector && len(h.shape) == 1 {
+		h.shape = []uint64{h.shape[0], 1}
 	}
 	if len(h.shape) != 2 {
 		return l, fmt.Errorf("%s: %w: array is %d-D (shape %v); want 2-D samples × features", path, ErrFormat, len(h.shape), h.shape)

@@ -11,6 +11,8 @@
 // boltz is layered; each layer knows only the ones below it:
 //
 //	cmd/boltz   the command-line tool: flags, files, progress, signals
+//	dbn         stacks of RBMs (deep belief networks) on this package's
+//	            public API; probe, the linear probe, is a leaf beside it
 //	engine      this package: RBMs and their training, on an Engine
 //	backends    the registry of built-in compute backends (asm, generic, gonum)
 //	asmkernel, generickernel, gonumkernel

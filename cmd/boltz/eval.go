@@ -109,11 +109,15 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, _, eng, err := f.loadModel(f.modelPath)
+	st, eng, err := f.loadStack(f.modelPath)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
+	if len(st.Layers) > 1 {
+		return f.evalStack(st, opt, stdout, stderr)
+	}
+	m := st.Layers[0]
 	if m.VisibleUnits != engine.Bernoulli {
 		return f.evalUnits(m, opt, stdout)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/boltzgo/boltz/data"
+	"github.com/boltzgo/boltz/dbn"
 	"github.com/boltzgo/boltz/engine"
 )
 
@@ -134,4 +135,36 @@ func (e *engineFlags) loadModel(path string) (*engine.RBM, map[string]string, *e
 	}
 	m.SetEngine(eng)
 	return m, meta, eng, nil
+}
+
+// loadStack builds the engine the flags ask for and loads a stack file, or
+// a single RBM's model file as a stack of one layer, onto it; close the
+// engine when done.
+func (e *engineFlags) loadStack(path string) (*dbn.Stack, *engine.Engine, error) {
+	eng, err := e.engine()
+	if err != nil {
+		return nil, nil, err
+	}
+	s, _, _, err := dbn.LoadAny(path)
+	if err != nil {
+		eng.Close()
+		return nil, nil, err
+	}
+	s.SetEngine(eng)
+	return s, eng, nil
+}
+
+// stackLayer resolves --layer k of a stack (0: the top) as a usage error.
+func stackLayer(s *dbn.Stack, k int, path string) (int, error) {
+	if k < 0 || k > len(s.Layers) {
+		what := "a stack of " + plural(len(s.Layers), "layer")
+		if len(s.Layers) == 1 {
+			what = "a single RBM (layer 1)"
+		}
+		return 0, usagef("--layer %d: %s is %s", k, path, what)
+	}
+	if k == 0 {
+		k = len(s.Layers)
+	}
+	return k, nil
 }

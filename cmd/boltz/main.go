@@ -47,6 +47,7 @@ func commands() []command {
 		{"sample", "draw Gibbs samples of a model as a PNG grid", runSample},
 		{"filters", "draw a model's hidden-unit weights as a PNG grid", runFilters},
 		{"transform", "write the hidden probabilities of data as an NPY file", runTransform},
+		{"probe", "score features with a linear probe (multinomial logistic regression)", runProbe},
 		{"info", "show the CPU, the kernel chosen and the worker count", runInfo},
 		{"bench", "measure the FMA peak, the CD step and the GEMMs on this machine", runBench},
 	}
@@ -123,7 +124,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // libraryPrefixes are the package names the library's errors start with
 // ("engine: invalid configuration: …"): the command line leaves them out.
-var libraryPrefixes = map[string]bool{"engine": true, "data": true, "viz": true, "atomicfile": true, "safetensors": true, "rng": true}
+var libraryPrefixes = map[string]bool{"engine": true, "data": true, "viz": true, "atomicfile": true, "safetensors": true, "rng": true, "probe": true, "dbn": true}
 
 // message is err as one line for the user: without the library's package
 // prefixes, wherever they stand in the chain of wrapped messages ("x.csv:

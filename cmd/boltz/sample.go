@@ -27,7 +27,13 @@ after the last sweep, scaled from their minimum (black) to their maximum
 (white); categorical models start from uniformly random states and draw
 the state probabilities of every position. --out FILE.npy writes the
 final means or probabilities as a float32 NPY file (chains × visible units)
-instead of an image.`
+instead of an image.
+
+A stack file (boltz train --layers) generates as a deep belief network: the
+chains run in the top RBM (from random binary states of its visible units,
+or from the first --chains rows of --data pushed up through the layers
+below), then one top-down pass of probabilities through the lower layers
+gives the images.`
 
 // samplePhase is the rng phase of the random initial states ("smpl").
 const samplePhase = 0x736d706c
@@ -73,11 +79,12 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, _, eng, err := ef.loadModel(modelPath)
+	st, eng, err := ef.loadStack(modelPath)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
+	m := st.Layers[0]
 	npyOut := strings.HasSuffix(strings.ToLower(out), ".npy")
 	var gopt viz.GridOptions
 	if !npyOut {
@@ -128,7 +135,17 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 		copy(v, set.X.Data[:chains*V])
 	}
 	start := time.Now()
-	if err := m.Gibbs(v, steps, seed, true); err != nil {
+	if len(st.Layers) > 1 {
+		var top []float32
+		if init == "random" {
+			top = st.RandomTop(chains, seed)
+		} else if top, err = st.Transform(v, len(st.Layers)-1); err != nil {
+			return err
+		}
+		if v, err = st.Generate(top, steps, seed); err != nil {
+			return err
+		}
+	} else if err := m.Gibbs(v, steps, seed, true); err != nil {
 		return err
 	}
 	secs := time.Since(start).Seconds()
@@ -150,8 +167,11 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	}
 	if g.caption {
 		gopt.Caption = []string{
-			fmt.Sprintf("samples of %s: %dx%d RBM, %s", filepath.Base(modelPath), m.Visible, m.Hidden, plural(chains, "chain")),
+			fmt.Sprintf("samples of %s: %s, %s", filepath.Base(modelPath), describeStack(st), plural(chains, "chain")),
 			fmt.Sprintf("p(v=1|h) after %s from %s states, seed %d; %s", plural(steps, "Gibbs step"), init, seed, scale),
+		}
+		if len(st.Layers) > 1 {
+			gopt.Caption[1] = fmt.Sprintf("%s in the top RBM from %s states, seed %d, then p(v|h) down; %s", plural(steps, "Gibbs step"), init, seed, scale)
 		}
 	}
 	img, err := viz.Grid(v, chains, gopt)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/boltzgo/boltz/data"
+	"github.com/boltzgo/boltz/dbn"
 	"github.com/boltzgo/boltz/engine"
 	"github.com/boltzgo/boltz/internal/atomicfile"
 	"github.com/schollz/progressbar/v3"
@@ -73,6 +74,7 @@ type trainFlags struct {
 	dataFlags
 	engineFlags
 	unitFlags
+	stack                              stackFlags
 	dataSpec, val, out, metrics, vbias string
 	valFrac                            float64
 	hidden, epochs, batch, k, chains   int
@@ -145,16 +147,27 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	f.dataFlags.register(fs)
 	f.engineFlags.register(fs)
 	f.unitFlags.register(fs)
+	f.stack.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if err := f.stack.parse(&f, set, f.visible == "gaussian"); err != nil {
+		return err
+	}
 
 	// Resume: the checkpoint's flags, and a check of those given.
 	var ck *engine.Checkpoint
 	var ckFrom string
-	if f.resume != "" {
+	var resumed *dbn.Stack // --layers --resume: the stack of the layers trained
+	var resumedMeta map[string]string
+	if f.resume != "" && f.stack.sizes != nil {
+		var err error
+		if resumed, resumedMeta, err = dbn.LoadFile(f.resume); err != nil {
+			return usagef("--resume: %v (with --layers, --resume takes the stack file of the trained layers)", err)
+		}
+	} else if f.resume != "" {
 		var err error
 		if ck, ckFrom, err = engine.LoadCheckpoint(f.resume); err != nil {
 			return usagef("--resume: %v", err)
@@ -331,6 +344,41 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var valSrc engine.RowSource
+	if val != nil {
+		valSrc = val.src
+	}
+	stackMeta := func(meta map[string]string) map[string]string {
+		meta["stack_config"] = f.stack.layers + " epochs " + fmt.Sprint(f.stack.epochs) + " lr " + fmt.Sprint(f.stack.lrs) + map[bool]string{true: " samples"}[f.stack.samples]
+		meta["stack_run"] = f.stack.record(fs)
+		meta["data_fingerprint"] = fingerprint
+		return meta
+	}
+	if resumed != nil {
+		now := f.stack.record(fs)
+		if err := checkStackResume(resumed, resumedMeta, f.resume, now, fingerprint); err != nil {
+			return err
+		}
+		if resumed.Visible() != V || resumed.Layers[0].VisibleUnits != unit {
+			return usagef("--resume %s: the stack's bottom has %d %s visible units, the data and flags give %d %s", f.resume, resumed.Visible(), resumed.Layers[0].VisibleUnits, V, unit)
+		}
+		resumed.SetEngine(eng)
+		fmt.Fprintf(stderr, "resuming the stack of %s from %s; training layers %d..%d\n", plural(len(resumed.Layers), "layer"), f.resume, len(resumed.Layers)+1, len(f.stack.sizes))
+		meta := map[string]string{"config": resumedMeta["config"]}
+		var metricsOut io.Writer
+		switch {
+		case f.metrics == "-":
+			metricsOut = stdout
+		case f.metrics != "":
+			mf, err := os.OpenFile(f.metrics, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+			if err != nil {
+				return err
+			}
+			defer mf.Close()
+			metricsOut = mf
+		}
+		return growStack(ctx, &f.stack, cfg, resumed, train.src, valSrc, stackMeta(meta), f.out, metricsOut, stderr, func() int { return int(sigCode.Load()) })
+	}
 	var tr *engine.Trainer
 	var m *engine.RBM
 	if ck != nil {
@@ -462,9 +510,17 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			if unit == engine.Gaussian { // the reconstruction error of gaussian units is the squared error
 				line = strings.ReplaceAll(line, " CE ", " SE ")
 			}
+			if f.stack.sizes != nil {
+				line = "layer 1 " + line
+			}
 			fmt.Fprintln(stderr, line+extra.text())
 			if metricsOut != nil {
-				line, _ := json.Marshal(jsonMetrics(me, extra))
+				var line []byte
+				if f.stack.sizes != nil {
+					line, _ = json.Marshal(stackLine{1, jsonMetrics(me, extra)})
+				} else {
+					line, _ = json.Marshal(jsonMetrics(me, extra))
+				}
 				if _, err := metricsOut.Write(append(line, '\n')); err != nil {
 					return fmt.Errorf("--metrics: %w", err)
 				}
@@ -520,6 +576,14 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w; the model was not written; %s", fitErr, keep)
 	default:
 		return fitErr
+	}
+	if f.stack.sizes != nil {
+		fmt.Fprintf(stderr, "trained layer 1 (%s) in %.1fs\n", plural(f.epochs, "epoch"), time.Since(start).Seconds())
+		s, err := dbn.New(m)
+		if err != nil {
+			return err
+		}
+		return growStack(ctx, &f.stack, cfg, s, train.src, valSrc, stackMeta(meta), f.out, metricsOut, stderr, func() int { return int(sigCode.Load()) })
 	}
 	if err := m.SaveFile(f.out, meta); err != nil {
 		return err

@@ -14,7 +14,11 @@ const transformAbout = `Writes the hidden probabilities p(h=1|v) = σ(Wv + c) of
 of train and eval (binarisation included: use the same as in training).
 Gaussian models read real values and apply the standardisation stored with
 them (p(h=1|v) = σ(c + W(v/σ²))); categorical models read integer states
-(integer NPY or CSV, or aligned FASTA) as one-hot rows.`
+(integer NPY or CSV, or aligned FASTA) as one-hot rows.
+
+A stack file (boltz train --layers) gives the hidden probabilities of layer
+--layer (default: the top), each layer reading the probabilities of the one
+below.`
 
 func runTransform(args []string, stdout, stderr io.Writer) error {
 	var (
@@ -22,12 +26,14 @@ func runTransform(args []string, stdout, stderr io.Writer) error {
 		ef                       engineFlags
 		modelPath, dataSpec, out string
 		seed                     uint64
+		layer                    int
 	)
 	fs := newFlags("transform", "--model M --data FILE [--out features.npy] [flags]", transformAbout, stderr)
 	fs.StringVar(&modelPath, "model", "", "model file (required)")
 	fs.StringVar(&dataSpec, "data", "", "data (required): mnist, mnist-test, or an IDX, NPY or CSV file")
 	fs.StringVar(&out, "out", "features.npy", "NPY file to write (atomically; - for standard output)")
 	fs.Uint64Var(&seed, "seed", 1, "seed for --binarize stochastic")
+	fs.IntVar(&layer, "layer", 0, "layer of a stack whose hidden probabilities to write (default: the top one)")
 	df.register(fs)
 	ef.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -46,11 +52,15 @@ func runTransform(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, _, eng, err := ef.loadModel(modelPath)
+	st, eng, err := ef.loadStack(modelPath)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
+	if layer, err = stackLayer(st, layer, modelPath); err != nil {
+		return err
+	}
+	m := st.Layers[0]
 	var x []float32
 	var rows int
 	if m.VisibleUnits == engine.Bernoulli {
@@ -66,14 +76,14 @@ func runTransform(args []string, stdout, stderr io.Writer) error {
 	} else if x, rows, _, err = loadForModel(m, dataSpec, opt); err != nil {
 		return err
 	}
-	h, err := m.Transform(x)
+	h, err := st.Transform(x, layer)
 	if err != nil {
 		return err
 	}
-	feat := data.Matrix{Rows: rows, Cols: m.Hidden, Data: h}
+	feat := data.Matrix{Rows: rows, Cols: st.Hidden(layer), Data: h}
 	if err := writeOut(out, stdout, func(w io.Writer) error { return data.WriteNPY(w, feat) }); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "wrote %d×%d hidden probabilities to %s\n", feat.Rows, feat.Cols, outName(out))
+	fmt.Fprintf(stderr, "wrote %d×%d hidden probabilities of layer %d to %s\n", feat.Rows, feat.Cols, layer, outName(out))
 	return nil
 }
