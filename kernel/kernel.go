@@ -7,6 +7,9 @@
 //	Packer       weights kept in the backend's own layout across steps
 //	FusedUpdater the weight update with the bias steps and the write-back
 //	             into the packed copy in one pass
+//	TemperedProjector, PackedTempered
+//	             a per-row inverse temperature in the write-back
+//	             (tempered.go; else Linear, then ApplyTempered)
 //	UnitsProjector, PackedUnits
 //	             Gaussian and categorical units in the projections'
 //	             write-back (units.go; else Linear, then ApplyUnits)
