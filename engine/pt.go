@@ -49,8 +49,12 @@ const (
 	MaxTemperatures     = 1024
 )
 
-// phasePTSwap is the random stream of the swap decisions.
-const phasePTSwap = 0x1000_0010
+// phasePTSwap is the random stream of the swap decisions; phasePTInit
+// that of GibbsPT's first hidden states.
+const (
+	phasePTSwap = 0x1000_0010
+	phasePTInit = 0x1000_0011
+)
 
 // PTLadder returns the default ladder of k temperatures:
 // β_i = DefaultMinBeta^(i/(k−1)), i = 0..k−1 (β_0 = 1; k = 1 gives {1}).
@@ -264,11 +268,13 @@ func (p *ptState) swap(b []float32, v, h Mat, s rng.Stream) {
 // energies ek and ek1 at inverse temperatures bk and bk1:
 // min(1, exp((bk − bk1)(ek − ek1))); NaN energies never swap.
 func swapProb(bk, bk1, ek, ek1 float64) float64 {
-	d := (bk - bk1) * (ek - ek1)
-	if d >= 0 {
+	switch d := (bk - bk1) * (ek - ek1); {
+	case d >= 0:
 		return 1
+	case d < 0:
+		return math.Exp(d)
 	}
-	return math.Exp(d) // 0 for NaN: d >= 0 is false, exp(NaN) compares false
+	return 0 // NaN
 }
 
 // jointEnergy is E(v, h) = −hᵀa − bᵀv with a = Wv + c, in float64.
@@ -436,4 +442,67 @@ func (c *Checkpoint) readPT(betas []float32, md map[string]string) error {
 	}
 	c.swapAttempts, c.swapAccepts = att, acc
 	return nil
+}
+
+// GibbsPT samples the model by parallel tempering: the C = len(v)/Visible
+// chains of every temperature of betas (nil: PTLadder(DefaultTemperatures);
+// else checked as Config.Betas) start from the rows of v with
+// h ~ p_β(h|v), then run steps updates of the training sampler (one Gibbs
+// sweep v ~ p_β(v|h), h ~ p_β(h|v) at every temperature, then one round of
+// swaps). v receives the β = 1 chains' visible states: the mean-field
+// p(v|h) of their last hidden states with meanField, else their last
+// sampled states. It returns the accepted fraction of the swaps of every
+// neighbouring pair. The result is a function of the model, v, steps,
+// seed and betas only, whatever the worker count. Bernoulli units only.
+func (m *RBM) GibbsPT(v []float32, steps int, seed uint64, betas []float64, meanField bool) ([]float64, error) {
+	C, err := m.rows(v, m.Visible)
+	if err != nil {
+		return nil, err
+	}
+	if C < 1 || steps < 0 {
+		return nil, fmt.Errorf("%w: %d chains, %d steps", ErrConfig, C, steps)
+	}
+	if betas == nil {
+		betas = PTLadder(DefaultTemperatures)
+	}
+	if err := checkLadder(betas, 0); err != nil {
+		return nil, err
+	}
+	if err := m.checkTraining(v); err != nil {
+		return nil, err
+	}
+	s := make([]string, len(betas))
+	for i, b := range betas {
+		s[i] = strconv.FormatFloat(b, 'g', -1, 64)
+	}
+	cfg := Config{Epochs: 1, BatchSize: 1, K: 1, LearningRate: 1, Seed: seed, Sampler: "pt", Chains: C, Betas: strings.Join(s, ",")}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	t, err := NewTrainer(m, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p, V := t.pt, m.Visible
+	if t.pk != nil {
+		t.eng.pool.Run(m.Hidden, t.grain.Cols, t.packFn)
+	}
+	rows := p.K * C
+	vs := t.vs.RowSlice(0, rows)
+	for k := 0; k < p.K; k++ {
+		copy(vs.Data[k*C*V:(k+1)*C*V], v)
+	}
+	t.runScaled(false, t.ph1.RowSlice(0, rows), vs, p.scale, &Sample{Dst: t.chains, Stream: rng.NewStream(seed, 0, phasePTInit)})
+	key := rng.Key(seed)
+	for i := 0; i < steps; i++ {
+		t.step = uint64(i)
+		t.ptNegative(func(phase uint32) rng.Stream { return rng.Stream{Key: key, Step: uint32(t.step), Phase: phase} })
+	}
+	if meanField {
+		pv := t.pv.RowSlice(0, C)
+		t.run(true, pv, t.chains.RowSlice(0, C), Sigmoid, nil)
+		copy(v, pv.Data[:C*V])
+	} else {
+		copy(v, vs.Data[:C*V])
+	}
+	return t.SwapAcceptance(), nil
 }
