@@ -496,14 +496,14 @@ func TestPTConfigErrors(t *testing.T) {
 		{func(c *Config) { c.Temperatures = 3 }, "pt sampler"},
 		{func(c *Config) { c.Sampler, c.Betas = "pcd", "1,0.5" }, "pt sampler"},
 		{func(c *Config) { c.Sampler, c.Temperatures = "pt", -1 }, "temperatures"},
-		{func(c *Config) { c.Sampler, c.Temperatures = "pt", MaxTemperatures + 1 }, "temperatures"},
+		{func(c *Config) { c.Sampler, c.Temperatures = "pt", MaxTemperatures+1 }, "temperatures"},
 		{func(c *Config) { c.Sampler, c.Betas = "pt", "0.9,0.5" }, "exactly 1"},
 		{func(c *Config) { c.Sampler, c.Betas = "pt", "1,0.5,0.5" }, "strictly decrease"},
 		{func(c *Config) { c.Sampler, c.Betas = "pt", "1,0.5,0" }, "> 0"},
 		{func(c *Config) { c.Sampler, c.Betas = "pt", "1,NaN" }, "> 0"},
 		{func(c *Config) { c.Sampler, c.Betas = "pt", "1,x" }, "not a number"},
 		{func(c *Config) { c.Sampler, c.Betas, c.Temperatures = "pt", "1,0.5", 3 }, "2 betas for 3"},
-		{func(c *Config) { c.Sampler, c.Betas = "pt", strings.Repeat("1,", MaxTemperatures+1) + "1" }, "betas"},
+		{func(c *Config) { c.Sampler, c.Betas = "pt", strings.Repeat("1,", MaxTemperatures+1)+"1" }, "betas"},
 	} {
 		cfg := DefaultConfig()
 		tc.mod(&cfg)
