@@ -305,8 +305,9 @@ func (t *Trainer) resetSwaps() {
 
 // SwapAcceptance returns, for PT, the fraction of the swaps between
 // temperatures k and k+1 accepted since the start of the epoch in
-// progress (or of the last one, between epochs of Fit), one value a
-// neighbouring pair (0 for a pair not tried yet); nil for other samplers.
+// progress (or of the last one, between epochs of Fit; Step alone counts
+// from the trainer's start), one value a neighbouring pair (0 for a pair
+// not tried yet); nil for other samplers.
 func (t *Trainer) SwapAcceptance() []float64 {
 	if t.pt == nil {
 		return nil
