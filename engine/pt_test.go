@@ -189,9 +189,6 @@ func TestPTSwapEmpirical(t *testing.T) {
 // TestGibbsPTSamples checks that the β = 1 chains of GibbsPT sample the
 // model's distribution p(v) (exact by enumeration) on a tiny model.
 func TestGibbsPTSamples(t *testing.T) {
-	if testing.Short() {
-		t.Skip("statistical test")
-	}
 	m := tinyModel(t, 3, 2, Generic)
 	const C = 4000
 	v := make([]float32, C*3)
@@ -275,10 +272,14 @@ func TestPTOneTemperatureIsPCD(t *testing.T) {
 func TestPTDeterministicAcrossWorkers(t *testing.T) {
 	const V, H = 50, 37
 	data := patterns(120, V, 1)
-	for _, k := range builtinKernels(t) {
+	ks, ws := builtinKernels(t), []int{1, 2, 3, 7}
+	if testing.Short() { // the race run: one asm level and the fallback
+		ks, ws = []Kernel{ks[0], Generic}, []int{1, 3}
+	}
+	for _, k := range ks {
 		for _, chains := range []int{13, 2} {
 			var ref []byte
-			for _, workers := range []int{1, 2, 3, 7} {
+			for _, workers := range ws {
 				m, _ := NewRBM(V, H, 0.01, 7)
 				m.SetEngine(testEngine(t, k, workers))
 				m.InitVisibleBias(data)
