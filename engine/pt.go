@@ -114,6 +114,9 @@ func (c Config) validateSampler() error {
 		}
 		return nil
 	}
+	if c.Chains > math.MaxInt32 {
+		return bad("%d chains a temperature: at most %d", c.Chains, math.MaxInt32)
+	}
 	if c.Temperatures < 0 || c.Temperatures > MaxTemperatures {
 		return bad("%d temperatures: want 1..%d (0: the default %d)", c.Temperatures, MaxTemperatures, DefaultTemperatures)
 	}

@@ -497,6 +497,7 @@ func TestPTConfigErrors(t *testing.T) {
 		{func(c *Config) { c.Temperatures = 3 }, "pt sampler"},
 		{func(c *Config) { c.Sampler, c.Betas = "pcd", "1,0.5" }, "pt sampler"},
 		{func(c *Config) { c.Sampler, c.Temperatures = "pt", -1 }, "temperatures"},
+		{func(c *Config) { c.Sampler, c.Chains = "pt", math.MaxInt64/2 }, "chains"},
 		{func(c *Config) { c.Sampler, c.Temperatures = "pt", MaxTemperatures+1 }, "temperatures"},
 		{func(c *Config) { c.Sampler, c.Betas = "pt", "0.9,0.5" }, "exactly 1"},
 		{func(c *Config) { c.Sampler, c.Betas = "pt", "1,0.5,0.5" }, "strictly decrease"},
@@ -599,4 +600,24 @@ func TestTemperedProjection(t *testing.T) {
 			}
 		}
 	}
+}
+
+// ptCheckpoint is a checkpoint of a PT run (3 temperatures), a seed of the
+// checkpoint fuzzer.
+func ptCheckpoint(t testing.TB) []byte {
+	m := tiny(t, 5, 3, 0.3, 2, Generic, 1)
+	cfg := DefaultConfig()
+	cfg.Epochs, cfg.BatchSize, cfg.Sampler, cfg.Chains, cfg.Betas = 2, 4, "pt", 2, "1,0.5,0.2"
+	tr, err := NewTrainer(m, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Fit(context.Background(), patterns(10, 5, 1), FitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := tr.WriteCheckpoint(&buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
