@@ -80,7 +80,10 @@ func (t *Trainer) cdStep(v0 Mat) {
 		hout = t.chains // the last hidden sample becomes the new chain state
 	}
 	var vneg Mat
-	for k := 1; k <= cfg.K; k++ {
+	if t.pt != nil {
+		ph1, vneg, n = t.ptNegative(stream)
+	}
+	for k := 1; t.pt == nil && k <= cfg.K; k++ {
 		last := k == cfg.K
 		var sv, sh *Sample
 		if !last || cfg.PCD {

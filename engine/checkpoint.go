@@ -23,11 +23,14 @@ import (
 // ("velocity_weight" [H, V], "velocity_visible_bias" [V],
 // "velocity_hidden_bias" [H]), the sparsity average ("sparsity_average" [H],
 // with a sparsity target only) and the persistent chains ("chains" [C, H],
-// PCD only), all F32. The metadata holds format = "boltz-checkpoint",
+// PCD only; for PT all K·C of them, temperature k in rows [k·C, (k+1)·C),
+// with the ladder "pt_betas" [K]), all F32. The metadata holds format = "boltz-checkpoint",
 // format_version, visible, hidden, the position (epoch: epochs completed;
 // batch: the next minibatch of the epoch in progress; step: the RNG step
 // counter), the training Config as JSON under "config", whatever the caller
-// adds, a SHA-256 of the tensor bytes (tensor_sha256) and a SHA-256 of all
+// adds, PT's swap counters of the epoch in progress (pt_swap_attempts and
+// pt_swap_accepts, a decimal count a neighbouring pair, comma-separated),
+// a SHA-256 of the tensor bytes (tensor_sha256) and a SHA-256 of all
 // the other metadata (meta_sha256); both are always verified, so a changed
 // byte anywhere in a checkpoint is an error.
 // The random streams are counter-based (keyed by the seed, indexed by the
@@ -74,6 +77,7 @@ type Checkpoint struct {
 	Skipped []error
 
 	vel, velB, velC, q, chains []float32
+	swapAttempts, swapAccepts  []uint64 // PT's counters
 }
 
 // ckptTensor names a tensor of a checkpoint and where the trainer keeps it.
@@ -98,9 +102,10 @@ func (t *Trainer) tensors() []ckptTensor {
 	if t.q != nil {
 		ts = append(ts, ckptTensor{"sparsity_average", []int{H}, t.q})
 	}
-	if t.cfg.PCD {
+	if t.cfg.chainRows() > 0 {
 		ts = append(ts, ckptTensor{"chains", []int{t.chains.Rows, H}, t.chains.Data})
 	}
+	ts = append(ts, t.ptTensors()...)
 	return append(ts, m.unitTensors()...)
 }
 
@@ -177,6 +182,7 @@ func (t *Trainer) checkpointFile(meta map[string]string) (*safetensors.File, err
 	f.Metadata["batch"] = strconv.Itoa(t.batch)
 	f.Metadata["step"] = strconv.FormatUint(t.step, 10)
 	f.Metadata["config"] = string(cfg)
+	t.ptMeta(f.Metadata)
 	f.Metadata["tensor_sha256"] = checksumOf(f, names)
 	f.Metadata["meta_sha256"] = metaChecksum(f.Metadata)
 	return f, nil
@@ -239,7 +245,7 @@ func ReadCheckpoint(r io.ReaderAt, size int64) (*Checkpoint, error) {
 	if md["visible"] != strconv.Itoa(V) || md["hidden"] != strconv.Itoa(H) {
 		return nil, bad("metadata visible %.20q, hidden %.20q disagree with the weight shape [%d %d]", md["visible"], md["hidden"], H, V)
 	}
-	chains := cfg.chains()
+	chains := cfg.chainRows()
 	for _, n := range []int{cfg.BatchSize, chains} {
 		if int64(n)*int64(V+H) > maxTrainerBuffer {
 			return nil, bad("batch size %d and %d chains of %d+%d units are over the limit of %d values a buffer", cfg.BatchSize, chains, V, H, maxTrainerBuffer)
@@ -262,8 +268,11 @@ func ReadCheckpoint(r io.ReaderAt, size int64) (*Checkpoint, error) {
 	if cfg.SparsityTarget > 0 {
 		want = append(want, ckptTensor{"sparsity_average", []int{H}, nil})
 	}
-	if cfg.PCD {
+	if chains > 0 {
 		want = append(want, ckptTensor{"chains", []int{chains, H}, nil})
+	}
+	if cfg.pt() {
+		want = append(want, ckptTensor{"pt_betas", []int{len(cfg.ladder())}, nil})
 	}
 	names := make([]string, len(want))
 	for i, w := range want {
@@ -310,6 +319,10 @@ func ReadCheckpoint(r io.ReaderAt, size int64) (*Checkpoint, error) {
 				}
 			}
 			c.chains = w.data
+		case "pt_betas":
+			if err := c.readPT(w.data, md); err != nil {
+				return nil, bad("%v", err)
+			}
 		}
 	}
 	return c, nil
@@ -368,6 +381,13 @@ func (c *Checkpoint) Resume(e *Engine) (*Trainer, error) {
 	copy(t.velC, c.velC)
 	copy(t.q, c.q)
 	copy(t.chains.Data, c.chains)
+	if t.pt != nil {
+		if len(c.swapAttempts) != len(t.pt.attempts) || len(c.swapAccepts) != len(t.pt.accepts) {
+			return nil, fmt.Errorf("%w: the checkpoint's swap counters do not fit its configuration", ErrCheckpoint)
+		}
+		copy(t.pt.attempts, c.swapAttempts)
+		copy(t.pt.accepts, c.swapAccepts)
+	}
 	t.step, t.epoch, t.batch = c.Step, c.Epoch, c.Batch
 	return t, nil
 }

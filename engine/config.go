@@ -18,6 +18,17 @@ type Config struct {
 	PCD       bool
 	Chains    int // persistent chains for PCD (0: BatchSize)
 
+	// Sampler of the negative phase: "cd", "pcd", "pt" (parallel
+	// tempering, pt.go), or "" for CD or PCD as PCD says. "pcd" sets PCD;
+	// "cd" and "pt" refuse it. PT runs Chains chains at each of
+	// Temperatures inverse temperatures: Betas when given (strictly
+	// decreasing from exactly 1, all > 0; comma-separated, "1,0.5,0.25",
+	// so that a Config stays comparable), else the geometric ladder of
+	// PTLadder.
+	Sampler      string `json:",omitempty"`
+	Temperatures int    `json:",omitempty"` // 0: the count of Betas, else DefaultTemperatures
+	Betas        string `json:",omitempty"`
+
 	LearningRate    float64 // ε for weights and biases
 	InitialMomentum float64 // momentum of the first MomentumEpochs epochs
 	Momentum        float64 // momentum afterwards
@@ -113,7 +124,7 @@ func (c Config) Validate() error {
 	case !finite(c.SigmaFloor) || c.SigmaFloor < 0:
 		return bad("σ floor %v must be finite and ≥ 0 (0: the default %v)", c.SigmaFloor, DefaultSigmaFloor)
 	}
-	return nil
+	return c.validateSampler()
 }
 
 func (c Config) chains() int {

@@ -46,6 +46,8 @@
 //	               training: configuration, the Fit loop, the CD step and its
 //	               phases (Bernoulli; the other unit types), the per-epoch
 //	               monitors
+//	pt.go          parallel tempering: the sampler of training, its tempered
+//	               projections, its checkpoint state, GibbsPT
 //	rows.go        row sources (dense or streamed data) and fingerprints
 //	modelfile.go, unitsfile.go, checkpoint.go, checkpointdir.go
 //	               model and checkpoint files (the unit entries of format

@@ -142,12 +142,17 @@ type proj struct {
 	parts  []Sample // per-part sampling descriptors, so run does not allocate
 	// unitParts are the per-part unit descriptions (σ sliced by column).
 	unitParts []kernel.Units
+	// scale, when non-nil, is the inverse temperature of every input row
+	// (parallel tempering, pt.go); tparts are the per-part descriptors of
+	// its runs of rows.
+	scale  []float32
+	tparts []Sample
 }
 
 // newProj returns a phase descriptor for kernel k on a pool of the given
 // worker count.
 func newProj(k Kernel, workers int) *proj {
-	p := &proj{k: k, grain: kernel.GrainOf(k), parts: make([]Sample, workers), unitParts: make([]kernel.Units, workers)}
+	p := &proj{k: k, grain: kernel.GrainOf(k), parts: make([]Sample, workers), unitParts: make([]kernel.Units, workers), tparts: make([]Sample, workers)}
 	p.fn = p.run
 	return p
 }
@@ -159,7 +164,7 @@ func (p *proj) run(part, lo, hi int) {
 	s := &p.parts[part]
 	*s = p.s
 	out, in, w, bias := p.out, p.in, p.w, p.bias
-	col0 := 0
+	col0, row0 := 0, 0
 	if p.byCols {
 		out = out.ColSlice(lo, hi)
 		bias = bias[lo:hi]
@@ -174,7 +179,7 @@ func (p *proj) run(part, lo, hi int) {
 			s.Col0 += lo
 		}
 	} else {
-		out, in = out.RowSlice(lo, hi), in.RowSlice(lo, hi)
+		out, in, row0 = out.RowSlice(lo, hi), in.RowSlice(lo, hi), lo
 		if p.sample {
 			s.Dst = s.Dst.RowSlice(lo, hi)
 			s.Row0 += lo
@@ -187,15 +192,24 @@ func (p *proj) run(part, lo, hi int) {
 		p.runUnits(part, out, in, w, bias, col0, sp)
 		return
 	}
+	if p.scale != nil {
+		p.runTempered(part, out, in, w, bias, p.scale[row0:row0+out.Rows], col0, sp)
+		return
+	}
+	p.plain(out, in, w, bias, col0, p.act, sp)
+}
+
+// plain is one part of a projection without units or scale.
+func (p *proj) plain(out, in, w Mat, bias []float32, col0 int, act Act, sp *Sample) {
 	switch {
 	case p.pk != nil && p.down:
-		p.pk.Down(out, in, col0, bias, p.act, sp)
+		p.pk.Down(out, in, col0, bias, act, sp)
 	case p.pk != nil:
-		p.pk.Up(out, in, col0, bias, p.act, sp)
+		p.pk.Up(out, in, col0, bias, act, sp)
 	case p.down:
-		p.k.Down(out, in, w, bias, p.act, sp)
+		p.k.Down(out, in, w, bias, act, sp)
 	default:
-		p.k.Up(out, in, w, bias, p.act, sp)
+		p.k.Up(out, in, w, bias, act, sp)
 	}
 }
 

@@ -79,6 +79,7 @@ func FuzzLoadCheckpoint(f *testing.F) {
 	f.Add(goodCheckpoint(f))
 	f.Add(unitsCheckpoint(f, Gaussian, 4, 0))
 	f.Add(unitsCheckpoint(f, Categorical, 6, 3))
+	f.Add(ptCheckpoint(f))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		checkCheckpointInput(t, raw)
 		sf, err := safetensors.Read(bytes.NewReader(raw), int64(len(raw)), safetensors.Limits{})
@@ -102,7 +103,7 @@ func FuzzLoadCheckpoint(f *testing.F) {
 
 // checkpointOrder is the order of the tensors in a checkpoint's checksum.
 var checkpointOrder = []string{"weight", "visible_bias", "hidden_bias", "velocity_weight", "velocity_visible_bias",
-	"velocity_hidden_bias", "sparsity_average", "chains", "visible_sigma", "input_mean", "input_scale", "input_whitening"}
+	"velocity_hidden_bias", "sparsity_average", "chains", "pt_betas", "visible_sigma", "input_mean", "input_scale", "input_whitening"}
 
 // unitsCheckpoint is a checkpoint of a PCD run of a Gaussian (learned σ, a
 // stored standardisation) or categorical model.

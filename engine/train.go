@@ -39,11 +39,12 @@ type Trainer struct {
 	velB, velC []float32
 	q          []float32 // sparsity moving average
 
-	v0       Mat // B×V gathered batch (Fit)
-	ph0, sh0 Mat // B×H
-	pv, vs   Mat // N×V, N = max(B, chains)
-	ph1, hs  Mat // N×H
-	chains   Mat // C×H persistent hidden states (PCD)
+	v0       Mat      // B×V gathered batch (Fit)
+	ph0, sh0 Mat      // B×H
+	pv, vs   Mat      // N×V, N = max(B, chains)
+	ph1, hs  Mat      // N×H
+	chains   Mat      // C×H persistent hidden states (PCD; K·C×H for PT)
+	pt       *ptState // parallel tempering (pt.go), or nil
 	up       *proj
 	upd      Update
 	step     uint64
@@ -89,8 +90,9 @@ func NewTrainer(m *RBM, cfg Config) (*Trainer, error) {
 	}
 	V, H, B := m.Visible, m.Hidden, cfg.BatchSize
 	N := B
-	if cfg.PCD {
-		N = max(B, cfg.chains())
+	cfg.PCD = cfg.PCD || cfg.Sampler == "pcd"
+	if cfg.PCD || cfg.pt() {
+		N = max(B, cfg.chainRows())
 	}
 	t := &Trainer{m: m, cfg: cfg, eng: eng,
 		vel: NewMat(H, V), velB: make([]float32, V), velC: make([]float32, H),
@@ -101,6 +103,9 @@ func NewTrainer(m *RBM, cfg Config) (*Trainer, error) {
 	}
 	if cfg.PCD {
 		t.chains = NewMat(cfg.chains(), H)
+	}
+	if err := t.initPT(); err != nil {
+		return nil, err
 	}
 	if err := t.initUnits(); err != nil {
 		return nil, err
@@ -180,6 +185,10 @@ type EpochMetrics struct {
 	TrainRows     int     `json:"train_rows"` // rows the train metrics used
 	ValRows       int     `json:"val_rows"`   // rows the validation metrics used
 	SamplesPerSec float64 `json:"samples_per_second"`
+	// SwapAcceptance is PT's accepted fraction of the swaps between
+	// temperatures k and k+1 in the epoch (nil, and absent from the JSON,
+	// for other samplers).
+	SwapAcceptance []float64 `json:"swap_acceptance,omitempty"`
 }
 
 // MarshalJSON writes the metrics with null for the NaN validation values
@@ -192,33 +201,35 @@ func (e EpochMetrics) MarshalJSON() ([]byte, error) {
 		return &x
 	}
 	return json.Marshal(struct {
-		Epoch         int      `json:"epoch"`
-		Steps         uint64   `json:"steps"`
-		TrainCE       float64  `json:"train_recon_cross_entropy"`
-		ValCE         *float64 `json:"val_recon_cross_entropy"`
-		TrainFE       float64  `json:"train_free_energy"`
-		ValFE         *float64 `json:"val_free_energy"`
-		FEGap         *float64 `json:"free_energy_gap"`
-		Seconds       float64  `json:"seconds"`
-		TrainRows     int      `json:"train_rows"`
-		ValRows       int      `json:"val_rows"`
-		SamplesPerSec float64  `json:"samples_per_second"`
-	}{e.Epoch, e.Steps, e.TrainCE, val(e.ValCE), e.TrainFE, val(e.ValFE), val(e.ValFE - e.TrainFE), e.Seconds, e.TrainRows, e.ValRows, e.SamplesPerSec})
+		Epoch         int       `json:"epoch"`
+		Steps         uint64    `json:"steps"`
+		TrainCE       float64   `json:"train_recon_cross_entropy"`
+		ValCE         *float64  `json:"val_recon_cross_entropy"`
+		TrainFE       float64   `json:"train_free_energy"`
+		ValFE         *float64  `json:"val_free_energy"`
+		FEGap         *float64  `json:"free_energy_gap"`
+		Seconds       float64   `json:"seconds"`
+		TrainRows     int       `json:"train_rows"`
+		ValRows       int       `json:"val_rows"`
+		SamplesPerSec float64   `json:"samples_per_second"`
+		Swap          []float64 `json:"swap_acceptance,omitempty"`
+	}{e.Epoch, e.Steps, e.TrainCE, val(e.ValCE), e.TrainFE, val(e.ValFE), val(e.ValFE - e.TrainFE), e.Seconds, e.TrainRows, e.ValRows, e.SamplesPerSec, e.SwapAcceptance})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes; null values are NaN.
 func (e *EpochMetrics) UnmarshalJSON(b []byte) error {
 	var j struct {
-		Epoch         int      `json:"epoch"`
-		Steps         uint64   `json:"steps"`
-		TrainCE       float64  `json:"train_recon_cross_entropy"`
-		ValCE         *float64 `json:"val_recon_cross_entropy"`
-		TrainFE       float64  `json:"train_free_energy"`
-		ValFE         *float64 `json:"val_free_energy"`
-		Seconds       float64  `json:"seconds"`
-		TrainRows     int      `json:"train_rows"`
-		ValRows       int      `json:"val_rows"`
-		SamplesPerSec float64  `json:"samples_per_second"`
+		Epoch         int       `json:"epoch"`
+		Steps         uint64    `json:"steps"`
+		TrainCE       float64   `json:"train_recon_cross_entropy"`
+		ValCE         *float64  `json:"val_recon_cross_entropy"`
+		TrainFE       float64   `json:"train_free_energy"`
+		ValFE         *float64  `json:"val_free_energy"`
+		Seconds       float64   `json:"seconds"`
+		TrainRows     int       `json:"train_rows"`
+		ValRows       int       `json:"val_rows"`
+		SamplesPerSec float64   `json:"samples_per_second"`
+		Swap          []float64 `json:"swap_acceptance"`
 	}
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
@@ -230,7 +241,7 @@ func (e *EpochMetrics) UnmarshalJSON(b []byte) error {
 		return *p
 	}
 	*e = EpochMetrics{Epoch: j.Epoch, Steps: j.Steps, TrainCE: j.TrainCE, ValCE: nan(j.ValCE), TrainFE: j.TrainFE, ValFE: nan(j.ValFE),
-		Seconds: j.Seconds, TrainRows: j.TrainRows, ValRows: j.ValRows, SamplesPerSec: j.SamplesPerSec}
+		Seconds: j.Seconds, TrainRows: j.TrainRows, ValRows: j.ValRows, SamplesPerSec: j.SamplesPerSec, SwapAcceptance: j.Swap}
 	return nil
 }
 
@@ -337,6 +348,9 @@ func (t *Trainer) FitRows(ctx context.Context, src RowSource, opt FitOptions) er
 		start := time.Now()
 		shuffle(perm, cfg.Seed, t.epoch)
 		first := t.batch
+		if first == 0 {
+			t.resetSwaps()
+		}
 		pending := false // a checkpoint is due at the end of the epoch
 		for b := first; b < batches; b++ {
 			if err := ctx.Err(); err != nil {
@@ -393,6 +407,7 @@ func (t *Trainer) FitRows(ctx context.Context, src RowSource, opt FitOptions) er
 		if secs > 0 {
 			met.SamplesPerSec = float64(done) / secs
 		}
+		met.SwapAcceptance = t.SwapAcceptance()
 		met.TrainRows = monitorRows(rows, cfg.MonitorRows)
 		if met.TrainCE, met.TrainFE, err = mon.monitor(m, train, met.TrainRows); err != nil {
 			return fmt.Errorf("training data: %w", err)

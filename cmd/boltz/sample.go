@@ -33,7 +33,16 @@ A stack file (boltz train --layers) generates as a deep belief network: the
 chains run in the top RBM (from random binary states of its visible units,
 or from the first --chains rows of --data pushed up through the layers
 below), then one top-down pass of probabilities through the lower layers
-gives the images.`
+gives the images.
+
+--sampler pt samples a Bernoulli model by parallel tempering instead: the
+--chains chains run at each temperature of the β ladder (--temperatures K,
+geometric from 1 to 0.1, or --betas), all starting from the initial states;
+every step is one Gibbs sweep (v ~ p_β(v|h), h ~ p_β(h|v)) at every
+temperature and one round of Metropolis swaps between neighbouring
+temperatures (as boltz train --sampler pt does), and the chains at β = 1
+are the samples (the image draws their p(v|h) after the last step). The
+swap acceptance of every neighbouring pair is printed.`
 
 // samplePhase is the rng phase of the random initial states ("smpl").
 const samplePhase = 0x736d706c
@@ -43,6 +52,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 		g                    gridFlags
 		df                   dataFlags
 		ef                   engineFlags
+		sf                   samplerFlags
 		modelPath, out, init string
 		dataSpec             string
 		chains, steps        int
@@ -59,6 +69,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	g.register(fs)
 	df.register(fs)
 	ef.register(fs)
+	sf.register(fs, false)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -71,6 +82,20 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 		return usagef("--steps %d: want at least 1", steps)
 	case init != "random" && init != "data":
 		return usagef("--init %q: want random or data", init)
+	case sf.sampler != "gibbs" && sf.sampler != "pt":
+		return usagef("--sampler %.20q: want gibbs or pt", sf.sampler)
+	case sf.sampler != "pt" && (sf.temperatures != 0 || sf.betas != ""):
+		return usagef("--temperatures and --betas need --sampler pt")
+	}
+	var betas []float64
+	if sf.sampler == "pt" {
+		var err error
+		if betas, err = sf.ladder(); err != nil {
+			return err
+		}
+		if int64(chains)*int64(len(betas)) > 1_000_000 {
+			return usagef("--chains %d × %d temperatures: at most 1,000,000 chains in all", chains, len(betas))
+		}
 	}
 	if err := checkOut("out", out); err != nil {
 		return err
@@ -85,6 +110,9 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	}
 	defer eng.Close()
 	m := st.Layers[0]
+	if betas != nil && (len(st.Layers) > 1 || m.VisibleUnits != engine.Bernoulli) {
+		return usagef("--sampler pt samples single RBMs of bernoulli units (%s has %s)", modelPath, map[bool]string{true: plural(len(st.Layers), "layer"), false: m.VisibleUnits.String() + " visible units"}[len(st.Layers) > 1])
+	}
 	npyOut := strings.HasSuffix(strings.ToLower(out), ".npy")
 	var gopt viz.GridOptions
 	if !npyOut {
@@ -145,6 +173,12 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 		if v, err = st.Generate(top, steps, seed); err != nil {
 			return err
 		}
+	} else if betas != nil {
+		acc, err := m.GibbsPT(v, steps, seed, betas, true)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "parallel tempering on %s, swap acceptance of the neighbouring pairs %s\n", plural(len(betas), "temperature"), fmtFloats(acc))
 	} else if err := m.Gibbs(v, steps, seed, true); err != nil {
 		return err
 	}
@@ -211,4 +245,13 @@ func minMax(x []float32) (lo, hi float64) {
 		lo, hi = math.Min(lo, float64(v)), math.Max(hi, float64(v))
 	}
 	return lo, hi
+}
+
+// fmtFloats writes x as [0.12 0.34 ...].
+func fmtFloats(x []float64) string {
+	s := make([]string, len(x))
+	for i, v := range x {
+		s[i] = fmt.Sprintf("%.3f", v)
+	}
+	return "[" + strings.Join(s, " ") + "]"
 }

@@ -28,13 +28,23 @@ import (
 )
 
 const trainAbout = `Trains a binary RBM on --data with minibatch SGD and CD-k (or PCD-k with
---pcd): the data-driven hidden states are sampled, the statistics use
+--pcd or --sampler pcd, or parallel tempering with --sampler pt): the data-driven hidden states are sampled, the statistics use
 probabilities (Hinton's Practical Guide §3.4). Momentum is min(0.5, M) for the
 first 5 epochs and --momentum M afterwards; --decay is an L2 cost on the
 weights only. After every epoch it prints the reconstruction cross-entropy
 (nats per row; see "boltz eval --help") and the mean free energy of a
 training subset and of the validation data (their gap is the overfitting
 signal), and appends the same as a JSON line to --metrics.
+
+Parallel tempering (--sampler pt): --chains chains (default the batch
+size) at each of --temperatures K inverse temperatures, on the geometric
+ladder β_k = 0.1^(k/(K−1)) (default K = 10) or the ladder --betas; every
+minibatch runs --k Gibbs sweeps at every temperature, then one round of
+Metropolis swaps between neighbouring temperatures of each chain on the
+joint energy E(v, h) (the even pairs, then the odd ones), and the chains at
+β = 1 give the negative statistics. The swap acceptance of every pair is
+printed and written to --metrics ("swap_acceptance"). One temperature is
+PCD bit for bit.
 
 Checkpoints: with --checkpoint DIR the whole training state (model,
 velocities, PCD chains, position, configuration, a fingerprint of the data)
@@ -74,6 +84,7 @@ type trainFlags struct {
 	dataFlags
 	engineFlags
 	unitFlags
+	samplerFlags
 	stack                              stackFlags
 	dataSpec, val, out, metrics, vbias string
 	valFrac                            float64
@@ -147,6 +158,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	f.dataFlags.register(fs)
 	f.engineFlags.register(fs)
 	f.unitFlags.register(fs)
+	f.samplerFlags.register(fs, true)
 	f.stack.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -452,8 +464,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			kind = fmt.Sprintf("categorical (%d positions × %d states) ", m.Positions(), m.States)
 		}
 	}
-	fmt.Fprintf(stderr, "training %d×%d %sRBM on %s (%d rows%s, %d validation), kernel %s, %s, %sCD-%d\n",
-		V, f.hidden, kind, train.name, train.src.Rows(), how, nval, eng.Kernel().Name(), plural(eng.Workers(), "worker"), map[bool]string{true: "P"}[f.pcd], f.k)
+	fmt.Fprintf(stderr, "training %d×%d %sRBM on %s (%d rows%s, %d validation), kernel %s, %s, %s\n",
+		V, f.hidden, kind, train.name, train.src.Rows(), how, nval, eng.Kernel().Name(), plural(eng.Workers(), "worker"), f.samplerFlags.name(cfg, f.k))
 	if ck != nil {
 		fmt.Fprintf(stderr, "resuming from %s: epoch %d, minibatch %d, step %d; writing the model to %s%s\n", ckFrom, ck.Epoch+1, ck.Batch, ck.Step, f.out,
 			map[bool]string{true: ", the metrics to " + outName(f.metrics)}[f.metrics != ""])
@@ -461,7 +473,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 
 	// The checkpoint metadata: what --resume needs to check and rebuild.
 	cliFlags := map[string]string{"epochs": strconv.Itoa(f.epochs)}
-	for _, name := range append(resumeFlags, unitFlagNames...) {
+	for _, name := range append(append(resumeFlags, unitFlagNames...), samplerFlagNames...) {
 		cliFlags[name] = fs.Lookup(name).Value.String()
 	}
 	for _, name := range carriedFlags {
@@ -634,7 +646,7 @@ func (f *trainFlags) adopt(fs *flag.FlagSet, set map[string]bool, ck *engine.Che
 			return usagef("--resume: the checkpoint's --%s %q: %v", name, v, err)
 		}
 	}
-	for _, name := range unitFlagNames {
+	for _, name := range append(unitFlagNames, samplerFlagNames...) {
 		v, ok := stored[name]
 		fl := fs.Lookup(name)
 		if !ok { // a checkpoint of a version before the unit types: the defaults
@@ -954,11 +966,12 @@ func (f *trainFlags) config() (engine.Config, error) {
 		return engine.Config{}, usagef("--init-vbias %q: want data or zero", f.vbias)
 	case f.monitor < 0:
 		return engine.Config{}, usagef("--monitor-rows %d is negative", f.monitor)
-	case f.chains > 0 && !f.pcd:
-		return engine.Config{}, usagef("--chains needs --pcd")
 	}
 	cfg := engine.DefaultConfig()
-	cfg.Epochs, cfg.BatchSize, cfg.K, cfg.PCD, cfg.Chains = f.epochs, f.batch, f.k, f.pcd, f.chains
+	cfg.Epochs, cfg.BatchSize, cfg.K, cfg.Chains = f.epochs, f.batch, f.k, f.chains
+	if err := f.samplerFlags.apply(&cfg, f.pcd, f.chains); err != nil {
+		return cfg, err
+	}
 	cfg.LearningRate, cfg.Momentum, cfg.InitialMomentum = f.lr, f.momentum, math.Min(0.5, f.momentum)
 	cfg.WeightDecay, cfg.Seed, cfg.MonitorRows = f.decay, f.seed, f.monitor
 	cfg.SparsityTarget, cfg.SparsityCost = f.sparsity, f.sparsityCost
@@ -979,6 +992,9 @@ func (f *trainFlags) metadata(cfg engine.Config, dataName string, epochs int, en
 		"sparsity_cost": cfg.SparsityCost, "init_sigma": f.sigma, "init_vbias": f.vbias, "seed": cfg.Seed,
 		"kernel": engine.KernelID(eng.Kernel()), "workers": eng.Workers(),
 	}
+	if cfg.Sampler == "pt" {
+		md["sampler"], md["betas"] = cfg.Sampler, mustLadder(&f.samplerFlags)
+	}
 	if f.visible != "bernoulli" {
 		md["visible_units"], md["learn_sigma"], md["sigma_lr"] = f.visible, cfg.LearnSigma, cfg.SigmaLR
 		md["standardize"], md["whiten"], md["states"] = f.standardize, f.whiten, f.states
@@ -988,17 +1004,18 @@ func (f *trainFlags) metadata(cfg engine.Config, dataName string, epochs int, en
 }
 
 type metricsJSON struct {
-	Epoch         int      `json:"epoch"`
-	Steps         uint64   `json:"steps"`
-	TrainCE       float64  `json:"train_recon_cross_entropy"`
-	ValCE         *float64 `json:"val_recon_cross_entropy"`
-	TrainFE       float64  `json:"train_free_energy"`
-	ValFE         *float64 `json:"val_free_energy"`
-	FEGap         *float64 `json:"free_energy_gap"`
-	Seconds       float64  `json:"seconds"`
-	TrainRows     int      `json:"train_rows"`
-	ValRows       int      `json:"val_rows"`
-	SamplesPerSec float64  `json:"samples_per_second"`
+	Epoch         int       `json:"epoch"`
+	Steps         uint64    `json:"steps"`
+	TrainCE       float64   `json:"train_recon_cross_entropy"`
+	ValCE         *float64  `json:"val_recon_cross_entropy"`
+	TrainFE       float64   `json:"train_free_energy"`
+	ValFE         *float64  `json:"val_free_energy"`
+	FEGap         *float64  `json:"free_energy_gap"`
+	Seconds       float64   `json:"seconds"`
+	TrainRows     int       `json:"train_rows"`
+	ValRows       int       `json:"val_rows"`
+	SamplesPerSec float64   `json:"samples_per_second"`
+	SwapAcc       []float64 `json:"swap_acceptance,omitempty"` // --sampler pt
 	extraMetrics
 }
 
@@ -1006,7 +1023,7 @@ type metricsJSON struct {
 // MarshalJSON, then the optional monitors.
 func jsonMetrics(m engine.EpochMetrics, extra extraMetrics) metricsJSON {
 	j := metricsJSON{Epoch: m.Epoch, Steps: m.Steps, TrainCE: m.TrainCE, TrainFE: m.TrainFE, Seconds: m.Seconds, SamplesPerSec: m.SamplesPerSec,
-		TrainRows: m.TrainRows, ValRows: m.ValRows, extraMetrics: extra}
+		TrainRows: m.TrainRows, ValRows: m.ValRows, SwapAcc: m.SwapAcceptance, extraMetrics: extra}
 	if m.ValRows > 0 {
 		ce, fe, gap := m.ValCE, m.ValFE, m.ValFE-m.TrainFE
 		j.ValCE, j.ValFE, j.FEGap = &ce, &fe, &gap
@@ -1022,6 +1039,9 @@ func formatMetrics(m engine.EpochMetrics, epochs int) string {
 	s += fmt.Sprintf("  train F %.2f", m.TrainFE)
 	if m.ValRows > 0 {
 		s += fmt.Sprintf("  val F %.2f  gap %.2f", m.ValFE, m.ValFE-m.TrainFE)
+	}
+	if a := m.SwapAcceptance; len(a) > 0 {
+		s += fmt.Sprintf("  swaps %.2f..%.2f", slices.Min(a), slices.Max(a))
 	}
 	return s + fmt.Sprintf("  %.1fs (%.0f rows/s)", m.Seconds, m.SamplesPerSec)
 }
