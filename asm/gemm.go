@@ -68,6 +68,14 @@ type GemmArgs struct {
 	// Bias (len ≥ N) is added before the sigmoid (GemmBiasSigmoid*).
 	Bias []float32
 
+	// Scale, when not empty (len ≥ M), is a per-row scale of the
+	// write-back: row r's pre-activation (after α, β and the bias) is
+	// multiplied by Scale[r] in float32 before the sigmoid, or before the
+	// store with GemmAlphaBeta; the samples are drawn from the scaled
+	// probabilities. A scale of 1 changes no bit. Not with GemmUpdate.
+	// (The inverse temperatures of tempered sampling.)
+	Scale []float32
+
 	// S (leading dimension LDS ≥ N) receives the samples
 	// (GemmBiasSigmoidSample); Row0 and Col0 are the stream coordinates of
 	// C[0] and S[0]: row Row0+r, unit Col0+c.
@@ -94,8 +102,8 @@ type GemmArgs struct {
 // chooses (see Impl.GemmKernel):
 //
 //	x = α·(A·B)[r,c]; if β ≠ 0 { x += β·C[r,c] }
-//	C[r,c] = x                              (GemmAlphaBeta)
-//	C[r,c] = Sigmoid1(x + Bias[c])          (GemmBiasSigmoid, GemmBiasSigmoidSample)
+//	C[r,c] = x·Scale[r]                     (GemmAlphaBeta; ·Scale[r] only with a Scale)
+//	C[r,c] = Sigmoid1((x + Bias[c])·Scale[r])  (GemmBiasSigmoid, GemmBiasSigmoidSample)
 //	S[r,c] = Uniform(Stream.Uint32(Row0+r, Col0+c)) < C[r,c] ? 1 : 0  (GemmBiasSigmoidSample)
 //	x -= Decay·W[r,c]; C[r,c] = x; W[r,c] += x                        (GemmUpdate)
 //	WP[c/NR*WPStride+r*NR+c%NR] = W[r,c]                                (GemmUpdate, WP not empty)
@@ -171,6 +179,14 @@ func (g *GemmArgs) check(im *Impl, name string) bool {
 			}
 		}
 	}
+	if len(g.Scale) > 0 {
+		if g.Epilogue == GemmUpdate {
+			bad("Scale with GemmUpdate")
+		}
+		if len(g.Scale) < g.M {
+			bad("Scale too short")
+		}
+	}
 	if (g.Epilogue == GemmBiasSigmoid || g.Epilogue == GemmBiasSigmoidSample) && len(g.Bias) < g.N {
 		bad("Bias too short")
 	}
@@ -221,14 +237,26 @@ func gemmKernelGo(g *GemmArgs, MR, NR int) {
 				c := g.C[(i0+i)*g.LDC+j0:]
 				c = c[:nr]
 				r := acc[i*NR : i*NR+nr]
+				scaled, sc := len(g.Scale) > 0, float32(1)
+				if scaled {
+					sc = g.Scale[i0+i]
+				}
 				for j := range c {
 					x := alpha * r[j]
 					if beta != 0 {
 						x = beta*c[j] + x
 					}
 					switch g.Epilogue {
+					case GemmAlphaBeta:
+						if scaled {
+							x *= sc
+						}
 					case GemmBiasSigmoid, GemmBiasSigmoidSample:
-						x = Sigmoid1(x + g.Bias[j0+j])
+						x += g.Bias[j0+j]
+						if scaled {
+							x *= sc
+						}
+						x = Sigmoid1(x)
 					case GemmUpdate:
 						w := g.W[(i0+i)*g.LDW+j0+j:]
 						x = float32(math.FMA(float64(-g.Decay), float64(w[0]), float64(x)))

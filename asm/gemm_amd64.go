@@ -149,6 +149,112 @@ func gemmSampleAVX2(a []float32, b []float32, c []float32, m int, n int, k int, 
 //go:noescape
 func gemmUpdateAVX2(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32, w []float32, ldw int, decay float32, wp []float32, wpstride int)
 
+// gemmKernelScaleAVX2 computes a block of C from A and packed B (panels of 16
+// columns, bstride elements apart), looping over all the tiles of the
+// block. A is packed (lda = 0: panels of 6 rows, the last one of m%6
+// rows, A(i0+i, p) = a[i0*k+p*mr+i]) or row-major (lda > 0: A(i, p) =
+// a[i*lda+p]):
+//
+//	for i0 := 0; i0 < m; i0 += 6 {
+//		mr := min(6, m-i0)
+//		for j0 := 0; j0 < n; j0 += 16 {
+//			var acc [6][16]float32
+//			for p := range k {
+//				for i := range mr {
+//					for j := range 16 {
+//						acc[i][j] += A(i0+i, p) * b[j0/16*bstride+p*16+j]
+//					}
+//				}
+//			}
+//			for i := range mr {
+//				for j := range min(16, n-j0) {
+//					x := alpha * acc[i][j]
+//					if beta != 0 {
+//						x = beta*c[(i0+i)*ldc+j0+j] + x
+//					}
+//					c[(i0+i)*ldc+j0+j] = x * scale[i0+i]
+//				}
+//			}
+//		}
+//	}
+//
+// The caller checks the lengths of the slices (see GemmKernel).
+//
+//go:noescape
+func gemmKernelScaleAVX2(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32, scale []float32)
+
+// gemmSigmoidScaleAVX2 computes a block of C from A and packed B (panels of 16
+// columns, bstride elements apart), looping over all the tiles of the
+// block. A is packed (lda = 0: panels of 6 rows, the last one of m%6
+// rows, A(i0+i, p) = a[i0*k+p*mr+i]) or row-major (lda > 0: A(i, p) =
+// a[i*lda+p]):
+//
+//	for i0 := 0; i0 < m; i0 += 6 {
+//		mr := min(6, m-i0)
+//		for j0 := 0; j0 < n; j0 += 16 {
+//			var acc [6][16]float32
+//			for p := range k {
+//				for i := range mr {
+//					for j := range 16 {
+//						acc[i][j] += A(i0+i, p) * b[j0/16*bstride+p*16+j]
+//					}
+//				}
+//			}
+//			for i := range mr {
+//				for j := range min(16, n-j0) {
+//					x := alpha * acc[i][j]
+//					if beta != 0 {
+//						x = beta*c[(i0+i)*ldc+j0+j] + x
+//					}
+//					c[(i0+i)*ldc+j0+j] = Sigmoid1((x + bias[j0+j]) * scale[i0+i])
+//				}
+//			}
+//		}
+//	}
+//
+// The caller checks the lengths of the slices (see GemmKernel).
+//
+//go:noescape
+func gemmSigmoidScaleAVX2(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32, bias []float32, scale []float32)
+
+// gemmSampleScaleAVX2 computes a block of C from A and packed B (panels of 16
+// columns, bstride elements apart), looping over all the tiles of the
+// block. A is packed (lda = 0: panels of 6 rows, the last one of m%6
+// rows, A(i0+i, p) = a[i0*k+p*mr+i]) or row-major (lda > 0: A(i, p) =
+// a[i*lda+p]):
+//
+//	for i0 := 0; i0 < m; i0 += 6 {
+//		mr := min(6, m-i0)
+//		for j0 := 0; j0 < n; j0 += 16 {
+//			var acc [6][16]float32
+//			for p := range k {
+//				for i := range mr {
+//					for j := range 16 {
+//						acc[i][j] += A(i0+i, p) * b[j0/16*bstride+p*16+j]
+//					}
+//				}
+//			}
+//			for i := range mr {
+//				for j := range min(16, n-j0) {
+//					x := alpha * acc[i][j]
+//					if beta != 0 {
+//						x = beta*c[(i0+i)*ldc+j0+j] + x
+//					}
+//					c[(i0+i)*ldc+j0+j] = Sigmoid1((x + bias[j0+j]) * scale[i0+i])
+//				}
+//			}
+//		}
+//		st := rng.Stream{Key: [2]uint32{key0, key1}, Step: step, Phase: phase}
+//		for i := range mr {
+//			st.Bernoulli(s[(i0+i)*lds:][:n], c[(i0+i)*ldc:][:n], row0+i0+i, col0)
+//		}
+//	}
+//
+// The caller checks the lengths of the slices (see GemmKernel).
+//
+//go:noescape
+func gemmSampleScaleAVX2(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32, bias []float32, s []float32, lds int, key0 uint32, key1 uint32, phase uint32, step uint32, row0 int, col0 int, scale []float32)
+
 // gemmPackT8AVX2 interleaves the first kc columns of 8 rows of src (ld
 // elements apart) into dst, 8 floats every stride elements; rows from rows
 // on (0 ≤ rows ≤ 8) read row 0 and are stored as zeros:

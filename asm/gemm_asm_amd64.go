@@ -16,6 +16,13 @@ type asmGemm struct {
 		key0, key1, phase, step uint32, row0, col0 int)
 	update func(a, b, c []float32, m, n, k, lda, bstride, ldc int, alpha, beta float32, w []float32, ldw int, decay float32,
 		wp []float32, wpstride int)
+
+	// The scaled epilogues (GemmArgs.Scale), as plain, sigmoid and
+	// sample with the per-row scale last; sampleScale nil as sample.
+	plainScale   func(a, b, c []float32, m, n, k, lda, bstride, ldc int, alpha, beta float32, scale []float32)
+	sigmoidScale func(a, b, c []float32, m, n, k, lda, bstride, ldc int, alpha, beta float32, bias, scale []float32)
+	sampleScale  func(a, b, c []float32, m, n, k, lda, bstride, ldc int, alpha, beta float32, bias, s []float32, lds int,
+		key0, key1, phase, step uint32, row0, col0 int, scale []float32)
 }
 
 // run runs the block g (checked by the caller) through the assembly, in
@@ -42,9 +49,17 @@ func (f *asmGemm) run(g *GemmArgs) {
 			a = g.A[i0*g.LDA:]
 		}
 		c := g.C[i0*g.LDC:]
+		var sc []float32
+		if len(g.Scale) > 0 {
+			sc = g.Scale[i0 : i0+mc]
+		}
 		for j0 := 0; j0 < n; j0 += cp * NR {
 			nc := min(cp*NR, n-j0)
 			b := g.B[j0/NR*g.BStride:]
+			if sc != nil {
+				f.runScaled(g, a, b, c[j0:], mc, nc, i0, j0, sc)
+				continue
+			}
 			switch g.Epilogue {
 			case GemmAlphaBeta:
 				f.plain(a, b, c[j0:], mc, nc, k, g.LDA, g.BStride, g.LDC, g.Alpha, g.Beta)
@@ -69,6 +84,28 @@ func (f *asmGemm) run(g *GemmArgs) {
 					g.W[i0*g.LDW+j0:], g.LDW, g.Decay, wp, g.WPStride)
 			}
 		}
+	}
+}
+
+// runScaled runs one chunk (rows i0.., columns j0..) of the block g with
+// its per-row scale sc (the chunk's rows).
+func (f *asmGemm) runScaled(g *GemmArgs, a, b, c []float32, mc, nc, i0, j0 int, sc []float32) {
+	k := g.K
+	switch g.Epilogue {
+	case GemmAlphaBeta:
+		f.plainScale(a, b, c, mc, nc, k, g.LDA, g.BStride, g.LDC, g.Alpha, g.Beta, sc)
+	case GemmBiasSigmoid:
+		f.sigmoidScale(a, b, c, mc, nc, k, g.LDA, g.BStride, g.LDC, g.Alpha, g.Beta, g.Bias[j0:], sc)
+	case GemmBiasSigmoidSample:
+		st := &g.Stream
+		s := g.S[i0*g.LDS+j0:]
+		if f.sampleScale != nil {
+			f.sampleScale(a, b, c, mc, nc, k, g.LDA, g.BStride, g.LDC, g.Alpha, g.Beta, g.Bias[j0:],
+				s, g.LDS, st.Key[0], st.Key[1], st.Phase, st.Step, g.Row0+i0, g.Col0+j0, sc)
+			return
+		}
+		f.sigmoidScale(a, b, c, mc, nc, k, g.LDA, g.BStride, g.LDC, g.Alpha, g.Beta, g.Bias[j0:], sc)
+		bernoulliAVX2(c, s, mc, nc, g.LDC, g.LDS, st.Key[0], st.Key[1], st.Phase, st.Step, g.Row0+i0, g.Col0+j0)
 	}
 }
 
@@ -101,6 +138,9 @@ func gemmRaceAnnounce(g *GemmArgs, NR int) {
 	}
 	if g.Epilogue == GemmBiasSigmoid || g.Epilogue == GemmBiasSigmoidSample {
 		raceRead(g.Bias[:g.N])
+	}
+	if len(g.Scale) > 0 {
+		raceRead(g.Scale[:g.M])
 	}
 }
 

@@ -22,7 +22,8 @@ func gemmPackRows6Accel(dst, src []float32, ld, k, panels, stride int) {
 
 // avx2Gemm is the AVX2 level's GEMM kernel family.
 var avx2Gemm = asmGemm{mr: avx2MR, nr: avx2NR,
-	plain: gemmKernelAVX2, sigmoid: gemmSigmoidAVX2, sample: gemmSampleAVX2, update: gemmUpdateAVX2}
+	plain: gemmKernelAVX2, sigmoid: gemmSigmoidAVX2, sample: gemmSampleAVX2, update: gemmUpdateAVX2,
+	plainScale: gemmKernelScaleAVX2, sigmoidScale: gemmSigmoidScaleAVX2, sampleScale: gemmSampleScaleAVX2}
 
 // gemmKernelAccel runs the block g (checked by the caller) through the AVX2
 // assembly.

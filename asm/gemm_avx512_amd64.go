@@ -111,6 +111,74 @@ func gemmSigmoidAVX512(a []float32, b []float32, c []float32, m int, n int, k in
 //go:noescape
 func gemmUpdateAVX512(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32, w []float32, ldw int, decay float32, wp []float32, wpstride int)
 
+// gemmKernelScaleAVX512 computes a block of C from A and packed B (panels of 32
+// columns, bstride elements apart), looping over all the tiles of the
+// block. A is packed (lda = 0: panels of 12 rows, the last one of m%12
+// rows, A(i0+i, p) = a[i0*k+p*mr+i]) or row-major (lda > 0: A(i, p) =
+// a[i*lda+p]):
+//
+//	for i0 := 0; i0 < m; i0 += 12 {
+//		mr := min(12, m-i0)
+//		for j0 := 0; j0 < n; j0 += 32 {
+//			var acc [12][32]float32
+//			for p := range k {
+//				for i := range mr {
+//					for j := range 32 {
+//						acc[i][j] += A(i0+i, p) * b[j0/32*bstride+p*32+j]
+//					}
+//				}
+//			}
+//			for i := range mr {
+//				for j := range min(32, n-j0) {
+//					x := alpha * acc[i][j]
+//					if beta != 0 {
+//						x = beta*c[(i0+i)*ldc+j0+j] + x
+//					}
+//					c[(i0+i)*ldc+j0+j] = x * scale[i0+i]
+//				}
+//			}
+//		}
+//	}
+//
+// The caller checks the lengths of the slices (see GemmKernel).
+//
+//go:noescape
+func gemmKernelScaleAVX512(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32, scale []float32)
+
+// gemmSigmoidScaleAVX512 computes a block of C from A and packed B (panels of 32
+// columns, bstride elements apart), looping over all the tiles of the
+// block. A is packed (lda = 0: panels of 12 rows, the last one of m%12
+// rows, A(i0+i, p) = a[i0*k+p*mr+i]) or row-major (lda > 0: A(i, p) =
+// a[i*lda+p]):
+//
+//	for i0 := 0; i0 < m; i0 += 12 {
+//		mr := min(12, m-i0)
+//		for j0 := 0; j0 < n; j0 += 32 {
+//			var acc [12][32]float32
+//			for p := range k {
+//				for i := range mr {
+//					for j := range 32 {
+//						acc[i][j] += A(i0+i, p) * b[j0/32*bstride+p*32+j]
+//					}
+//				}
+//			}
+//			for i := range mr {
+//				for j := range min(32, n-j0) {
+//					x := alpha * acc[i][j]
+//					if beta != 0 {
+//						x = beta*c[(i0+i)*ldc+j0+j] + x
+//					}
+//					c[(i0+i)*ldc+j0+j] = Sigmoid1((x + bias[j0+j]) * scale[i0+i])
+//				}
+//			}
+//		}
+//	}
+//
+// The caller checks the lengths of the slices (see GemmKernel).
+//
+//go:noescape
+func gemmSigmoidScaleAVX512(a []float32, b []float32, c []float32, m int, n int, k int, lda int, bstride int, ldc int, alpha float32, beta float32, bias []float32, scale []float32)
+
 // gemmPackRows32AVX512 copies panels of 32 columns of the first k rows of src (ld
 // elements apart) into dst, panel q at dst[q*stride:], zero padded, row by
 // row (reading src in order):

@@ -35,6 +35,7 @@ type gemmCase struct {
 	decay       float32
 	wp0, wp     []float32 // GemmUpdate's packed copy of W (NaN where not written), or nil
 	wpstride    int
+	scale       []float32 // the per-row scale of the write-back (GemmArgs.Scale), or nil
 }
 
 // gemmEpilogues is the number of GemmEpilogue values.
@@ -152,6 +153,7 @@ func (g *gemmCase) args(c, s []float32) *GemmArgs {
 		Stream: g.stream, Row0: g.row0, Col0: g.col0,
 		W: g.w[g.woff:], LDW: g.ldw, Decay: g.decay,
 		WP: g.wp, WPStride: g.wpstride,
+		Scale: g.scale,
 	}
 }
 
@@ -180,8 +182,15 @@ func (g *gemmCase) ref(i, j int) (ref, tol float64) {
 		e += math.Abs(float64(g.beta) * c)
 	}
 	tol = 2 * float64(g.k+3) * 0x1p-23 * e
+	sc := 1.0
+	if g.scale != nil {
+		sc = float64(g.scale[i])
+	}
 	switch g.ep {
 	case GemmAlphaBeta:
+		if g.scale != nil {
+			return x * sc, math.Abs(sc)*tol + 0x1p-23*math.Abs(x*sc)
+		}
 		return x, tol
 	case GemmUpdate:
 		d := float64(g.decay) * float64(g.w0[g.woff+i*g.ldw+j])
@@ -189,6 +198,10 @@ func (g *gemmCase) ref(i, j int) (ref, tol float64) {
 	}
 	x += float64(g.bias[j])
 	tol += 0x1p-23 * math.Abs(x)
+	if g.scale != nil {
+		x *= sc
+		tol = math.Abs(sc)*tol + 0x1p-23*math.Abs(x)
+	}
 	s := 1 / (1 + math.Exp(-x))
 	return s, s*(1-s)*tol + 8*gemmULP(s)
 }
@@ -263,7 +276,7 @@ func (g *gemmCase) check(t *testing.T, name string, c, s []float32) {
 }
 
 func (g *gemmCase) String() string {
-	return fmt.Sprintf("m=%d n=%d k=%d lda=%d ep=%d α=%g β=%g row0=%d col0=%d", g.m, g.n, g.k, g.lda, g.ep, g.alpha, g.beta, g.row0, g.col0)
+	return fmt.Sprintf("m=%d n=%d k=%d lda=%d ep=%d α=%g β=%g row0=%d col0=%d scaled=%v", g.m, g.n, g.k, g.lda, g.ep, g.alpha, g.beta, g.row0, g.col0, g.scale != nil)
 }
 
 // TestGemmKernelShapes runs every MR variant (m = 1..13: one or two panels),
@@ -699,6 +712,10 @@ func TestGemmKernelPanics(t *testing.T) {
 		},
 		func(g *GemmArgs) {
 			g.Epilogue, g.W, g.LDW, g.WP, g.WPStride = GemmUpdate, make([]float32, 6*20+17), 20, make([]float32, wpLen-1), nr*7
+		},
+		func(g *GemmArgs) { g.Scale = make([]float32, 6) },
+		func(g *GemmArgs) {
+			g.Epilogue, g.W, g.LDW, g.Scale = GemmUpdate, make([]float32, 6*20+17), 20, make([]float32, 7)
 		},
 	} {
 		g := ok()

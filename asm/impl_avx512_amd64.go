@@ -14,7 +14,8 @@ const (
 // avx512Gemm is the AVX512 level's GEMM kernel family; its sampling
 // epilogue is the sigmoid kernel followed by the AVX2 Bernoulli pass.
 var avx512Gemm = asmGemm{mr: avx512MR, nr: avx512NR,
-	plain: gemmKernelAVX512, sigmoid: gemmSigmoidAVX512, update: gemmUpdateAVX512}
+	plain: gemmKernelAVX512, sigmoid: gemmSigmoidAVX512, update: gemmUpdateAVX512,
+	plainScale: gemmKernelScaleAVX512, sigmoidScale: gemmSigmoidScaleAVX512}
 
 // hasAVX512 reports whether the CPU and the OS run the AVX512 level: AVX-512
 // F, BW, DQ and VL (x/sys/cpu checks that XCR0 enables the opmask and zmm

@@ -3,8 +3,9 @@
 // one of asm's instruction-set levels (avx2 today; generic runs the same
 // algorithm on the pure-Go twins). It implements the whole contract of
 // package kernel: the tile geometry of its level, W kept packed in both
-// product layouts across steps, and the fused update (momentum, decay, the
-// bias steps and the write-back into the packed copy in one pass).
+// product layouts across steps, the fused update (momentum, decay, the
+// bias steps and the write-back into the packed copy in one pass), and the
+// tempered projections (a per-row inverse temperature in the write-back).
 //
 // Projections read the batch in place (row-major A, no packing) and W from a
 // copy packed in the level's layout, with bias, sigmoid and Bernoulli
@@ -107,14 +108,16 @@ func grow(buf []float32, n int) []float32 {
 const directMaxK = 1024
 
 // project runs out = act(op(in)·B + bias) with B packed from w (transposed
-// for Up, where w holds one row per output column).
-func (k *Kernel) project(out, in, w kernel.Mat, bias []float32, act kernel.Act, s *kernel.Sample, transW bool) {
+// for Up, where w holds one row per output column); with a scale (one per
+// row of out, else nil), row r's pre-activation is multiplied by scale[r]
+// in the write-back (tempered.go).
+func (k *Kernel) project(out, in, w kernel.Mat, bias, scale []float32, act kernel.Act, s *kernel.Sample, transW bool) {
 	M, N, K := in.Rows, out.Cols, in.Cols
 	if M == 0 || N == 0 {
 		return
 	}
 	if K > directMaxK {
-		projectBlocked(out, in, w, bias, act, s, transW)
+		projectBlocked(out, in, w, bias, scale, act, s, transW)
 		return
 	}
 	sc := getScratch()
@@ -124,23 +127,23 @@ func (k *Kernel) project(out, in, w kernel.Mat, bias []float32, act kernel.Act, 
 	if K > 0 {
 		k.im.GemmPackB(sc.b, transW, w.Data, w.Stride, K, N, stride)
 	}
-	k.projectPacked(out, in, sc.b, stride, bias, act, s)
+	k.projectPacked(out, in, sc.b, stride, bias, scale, act, s)
 }
 
 // projectPacked runs out = act(in·B + bias) with B already packed (the
 // level's GemmPackB layout, panels stride elements apart). The kernel reads
 // in (the batch) row-major: packing it would cost more than it saves here,
 // and every worker of a column split would pack the whole of it.
-func (k *Kernel) projectPacked(out, in kernel.Mat, b []float32, stride int, bias []float32, act kernel.Act, s *kernel.Sample) {
+func (k *Kernel) projectPacked(out, in kernel.Mat, b []float32, stride int, bias, scale []float32, act kernel.Act, s *kernel.Sample) {
 	M, N, K := in.Rows, out.Cols, in.Cols
 	g := asm.GemmArgs{M: M, N: N, K: K, A: in.Data, LDA: max(in.Stride, 1), B: b, BStride: stride,
-		C: out.Data, LDC: out.Stride, Alpha: 1, Bias: bias}
+		C: out.Data, LDC: out.Stride, Alpha: 1, Bias: bias, Scale: scale}
 	if K == 0 { // nothing to read: an empty packed A
 		g.A, g.LDA = nil, 0
 	}
 	switch {
 	case act == kernel.Linear:
-		// C = A·B + C with C preset to the bias rows.
+		// C = A·B + C with C preset to the bias rows (times the scale).
 		for r := 0; r < M; r++ {
 			copy(out.Row(r), bias[:N])
 		}
@@ -156,8 +159,8 @@ func (k *Kernel) projectPacked(out, in kernel.Mat, b []float32, stride int, bias
 }
 
 // projectBlocked is project through package blocked, serially (the engine
-// already runs one call per worker).
-func projectBlocked(out, in, w kernel.Mat, bias []float32, act kernel.Act, s *kernel.Sample, transW bool) {
+// already runs one call per worker); a nil scale is no scale.
+func projectBlocked(out, in, w kernel.Mat, bias, scale []float32, act kernel.Act, s *kernel.Sample, transW bool) {
 	M, N, K := in.Rows, out.Cols, in.Cols
 	bias = bias[:N]
 	switch {
@@ -165,21 +168,21 @@ func projectBlocked(out, in, w kernel.Mat, bias []float32, act kernel.Act, s *ke
 		for r := 0; r < M; r++ {
 			copy(out.Row(r), bias)
 		}
-		blocked.Sgemm(nil, false, transW, M, N, K, 1, in.Data, in.Stride, w.Data, w.Stride, 1, out.Data, out.Stride)
+		blocked.SgemmRowScale(nil, false, transW, M, N, K, 1, in.Data, in.Stride, w.Data, w.Stride, 1, out.Data, out.Stride, scale)
 	case s != nil:
-		blocked.SgemmBiasSigmoidSample(nil, false, transW, M, N, K, 1, in.Data, in.Stride, w.Data, w.Stride,
-			bias, out.Data, out.Stride, s.Dst.Data, s.Dst.Stride, s.Stream, s.Row0, s.Col0)
+		blocked.SgemmBiasSigmoidSampleRowScale(nil, false, transW, M, N, K, 1, in.Data, in.Stride, w.Data, w.Stride,
+			bias, out.Data, out.Stride, s.Dst.Data, s.Dst.Stride, s.Stream, s.Row0, s.Col0, scale)
 	default:
-		blocked.SgemmBiasSigmoid(nil, false, transW, M, N, K, 1, in.Data, in.Stride, w.Data, w.Stride, bias, out.Data, out.Stride)
+		blocked.SgemmBiasSigmoidRowScale(nil, false, transW, M, N, K, 1, in.Data, in.Stride, w.Data, w.Stride, bias, out.Data, out.Stride, scale)
 	}
 }
 
 // Up implements kernel.Kernel.Up: out = act(x·wᵀ + c).
 func (k *Kernel) Up(out, x, w kernel.Mat, c []float32, act kernel.Act, s *kernel.Sample) {
-	k.project(out, x, w, c, act, s, true)
+	k.project(out, x, w, c, nil, act, s, true)
 }
 
 // Down implements kernel.Kernel.Down: out = act(h·w + b).
 func (k *Kernel) Down(out, h, w kernel.Mat, b []float32, act kernel.Act, s *kernel.Sample) {
-	k.project(out, h, w, b, act, s, false)
+	k.project(out, h, w, b, nil, act, s, false)
 }

@@ -36,6 +36,12 @@ func TestCapabilities(t *testing.T) {
 		if pk.NewPacked(500, 784) == nil || pk.NewPacked(4096, 4096) != nil {
 			t.Errorf("%s: packed copies for 500×784 and not for 4096×4096 expected", im.Name())
 		}
+		if _, ok := k.(kernel.TemperedProjector); !ok {
+			t.Errorf("%s: no TemperedProjector", im.Name())
+		}
+		if _, ok := pk.NewPacked(50, 78).(kernel.PackedTempered); !ok {
+			t.Errorf("%s: packed copies without PackedTempered", im.Name())
+		}
 		if d := k.(kernel.Describer); d.Level() != im.Name() {
 			t.Errorf("Level() = %q, want %q", d.Level(), im.Name())
 		}

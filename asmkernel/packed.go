@@ -62,7 +62,7 @@ func (p *packedW) Up(out, x kernel.Mat, col0 int, c []float32, act kernel.Act, s
 		return
 	}
 	stride := p.k.nr * p.v
-	p.k.projectPacked(out, x, p.up[col0/p.k.nr*stride:], stride, c, act, s)
+	p.k.projectPacked(out, x, p.up[col0/p.k.nr*stride:], stride, c, nil, act, s)
 }
 
 // Down implements kernel.Packed.
@@ -71,5 +71,5 @@ func (p *packedW) Down(out, h kernel.Mat, col0 int, b []float32, act kernel.Act,
 		return
 	}
 	stride := p.k.nr * p.h
-	p.k.projectPacked(out, h, p.down[col0/p.k.nr*stride:], stride, b, act, s)
+	p.k.projectPacked(out, h, p.down[col0/p.k.nr*stride:], stride, b, nil, act, s)
 }

@@ -86,6 +86,7 @@ type gemmOp struct {
 	lds         int
 	stream      rng.Stream
 	row0, col0  int
+	scale       []float32 // the per-row scale of the write-back (asm.GemmArgs.Scale), or nil
 }
 
 // check panics with gonum's message (its "blas: " replaced by prefix) if the
@@ -160,6 +161,9 @@ func (o *gemmOp) checkMsg() string {
 	if o.ep == asm.GemmBiasSigmoidSample && len(o.s) < (o.m-1)*o.lds+o.n {
 		return "insufficient length of s"
 	}
+	if o.scale != nil && len(o.scale) < o.m {
+		return "insufficient length of scale"
+	}
 	return ""
 }
 
@@ -200,7 +204,7 @@ func (o *gemmOp) run(r Runner) {
 	if m == 0 || n == 0 {
 		return
 	}
-	if (o.alpha == 0 || k == 0) && o.ep == asm.GemmAlphaBeta && o.beta == 1 {
+	if (o.alpha == 0 || k == 0) && o.ep == asm.GemmAlphaBeta && o.beta == 1 && o.scale == nil {
 		return
 	}
 	j := jobPool.Get().(*job)
@@ -252,6 +256,9 @@ func (j *job) part(part, lo, hi int) {
 		// C = β·C, or the epilogue of a zero product: a K = 0 kernel call,
 		// which reads neither A nor B.
 		args.M, args.K, args.Alpha = i1-i0, 0, 0
+		if o.scale != nil {
+			args.Scale = o.scale[i0:i1]
+		}
 		o.setOut(&args, i0, j0)
 		asm.GemmKernel(&args)
 		return
@@ -271,9 +278,14 @@ func (j *job) part(part, lo, hi int) {
 		}
 		mc := mcBlock(kb)
 		nc := ncBlock(kb)
+		scaled := o.scale != nil && pc+kb == k // the scale is the last block's epilogue
 		for ic := i0; ic < i1; ic += mc {
 			mb := min(mc, i1-ic)
 			args.M = mb
+			args.Scale = nil
+			if scaled {
+				args.Scale = o.scale[ic : ic+mb]
+			}
 			if o.tA {
 				pa := grow(&ws.a, mb*kb)
 				asm.GemmPackA(pa, true, o.a[pc*o.lda+ic:], o.lda, mb, kb)

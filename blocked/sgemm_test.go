@@ -105,6 +105,7 @@ type gemmProblem struct {
 	s           mat
 	stream      rng.Stream
 	row0, col0  int
+	scale       []float32 // the per-row scale (the RowScale entry points), or nil
 }
 
 func newProblem(rnd *rand.Rand, tA, tB bool, m, n, k int, alpha, beta float32, integer bool) *gemmProblem {
@@ -147,6 +148,10 @@ func (p *gemmProblem) String() string {
 func (p *gemmProblem) run(r Runner) (c, s []float32) {
 	c = append([]float32(nil), p.c0...)
 	s = append([]float32(nil), p.s.v...)
+	if p.scale != nil {
+		p.runScaled(r, c, s)
+		return c, s
+	}
 	switch p.ep {
 	case asm.GemmAlphaBeta:
 		Sgemm(r, p.tA, p.tB, p.m, p.n, p.k, p.alpha, p.a.v, p.a.ld, p.b.v, p.b.ld, p.beta, c, p.c.ld)
@@ -178,11 +183,22 @@ func (p *gemmProblem) ref(i, j int) (float64, float64) {
 		e += math.Abs(float64(p.beta) * c)
 	}
 	tol := 2 * float64(p.k+2) * 0x1p-23 * e
+	sc := 1.0
+	if p.scale != nil {
+		sc = float64(p.scale[i])
+	}
 	if p.ep == asm.GemmAlphaBeta {
+		if p.scale != nil {
+			return x * sc, math.Abs(sc)*tol + 0x1p-23*math.Abs(x*sc)
+		}
 		return x, tol
 	}
 	x += float64(p.bias[j])
 	tol += 0x1p-23 * math.Abs(x)
+	if p.scale != nil {
+		x *= sc
+		tol = math.Abs(sc)*tol + 0x1p-23*math.Abs(x)
+	}
 	s := 1 / (1 + math.Exp(-x))
 	return s, s*(1-s)*tol + 8*ulp32(s)
 }

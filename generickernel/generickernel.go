@@ -1,9 +1,10 @@
 // Package generickernel is boltz's pure-Go backend: a kernel.Kernel of plain
 // Go loops (register-blocked dot products for Up, AXPYs for Down and Update)
 // that builds and runs everywhere. It implements the three methods,
-// kernel.Geometry and kernel.UnitsProjector (Gaussian and categorical units
-// as the Linear product plus kernel.ApplyUnits); the engine runs
-// kernel.BiasSteps after its updates.
+// kernel.Geometry, kernel.UnitsProjector (Gaussian and categorical units
+// as the Linear product plus kernel.ApplyUnits) and kernel.TemperedProjector
+// (the Linear product, each row times its scale, then the activation); the
+// engine runs kernel.BiasSteps after its updates.
 package generickernel
 
 import (

@@ -18,6 +18,11 @@
 // W and the velocity, its bias steps within float32 rounding of
 // kernel.BiasSteps, and the packed copy it keeps bitwise equal to a fresh
 // one; UnitsProjector (and PackedUnits) products bitwise equal to the
-// Linear ones followed by kernel.ApplyUnits, on row and column parts; a
+// Linear ones followed by kernel.ApplyUnits, on row and column parts;
+// TemperedProjector products within float32 rounding of the float64
+// reference act(scale·(x·W + bias)), their states bit for bit those of the
+// probabilities written, a scale of 1 bitwise equal to Up and Down, row and
+// column splits changing no bit, special values and scales, and
+// PackedTempered products bitwise equal to the plain tempered ones; a
 // Describer's level; a Bencher's cases.
 package kerneltest

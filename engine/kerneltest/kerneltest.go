@@ -44,6 +44,16 @@ func Run(t *testing.T, k kernel.Kernel) {
 	if pk, ok := k.(kernel.Packer); ok {
 		t.Run("PackedUnits", func(t *testing.T) { testPackedUnits(t, k, pk) })
 	}
+	if tp, ok := k.(kernel.TemperedProjector); ok {
+		t.Run("Tempered", func(t *testing.T) {
+			testTempered(t, k, tp)
+			testTemperedExact(t, k, tp)
+			testTemperedSpecial(t, k, tp)
+		})
+		if pk, ok := k.(kernel.Packer); ok {
+			t.Run("PackedTempered", func(t *testing.T) { testPackedTempered(t, k, pk, tp) })
+		}
+	}
 	if fu, ok := k.(kernel.FusedUpdater); ok {
 		t.Run("UpdateFused", func(t *testing.T) { testFused(t, k, fu) })
 	}

@@ -53,6 +53,15 @@
 //	gemmSampleAVX2:  as gemmSigmoidAVX2, then, for the panel's rows,
 //	                 S[r][c] = Uniform(Philox(row0+r, col0+c)) < C[r][c] ? 1 : 0
 //
+// and their scaled variants (gemmKernelScale, gemmSigmoidScale,
+// gemmSampleScale; AVX512: the first two), which take a per-row scale
+// last (the inverse temperatures of tempered sampling): after β, the bias is
+// added to the whole tile, then row r's accumulators are multiplied by the
+// broadcast scale[r] (VMULPS), then the sigmoid and store pass as above.
+// Adding the bias and scaling in a pass of their own keeps the scale's
+// register apart from the sigmoid's temporaries and the tail mask (the 6×16
+// tile has no 17th ymm register); a scale of 1 changes no bit.
+//
 // The sample pass runs Philox4x32-10 (rng.Block) on 8 counters at once; the
 // 32×32→64-bit products are two VPMULUDQ (even and odd lanes) recombined with
 // shifts and VPBLENDD. When col0 is a multiple of 4, one vector of 8 blocks
@@ -166,9 +175,11 @@ func generate(g *x86.Gen) {
 		// block; the transposing packs are AVX2's.
 		consts = g.Table("gemmConsts", constList512...)
 		sig = x86.Sigmoid{Form: x86.SigmoidClamped, K: consts.Operands()}
-		kernel(g, "gemmKernelAVX512", epPlain)
-		kernel(g, "gemmSigmoidAVX512", epSigmoid)
-		kernel(g, "gemmUpdateAVX512", epUpdate)
+		kernel(g, "gemmKernelAVX512", epPlain, false)
+		kernel(g, "gemmSigmoidAVX512", epSigmoid, false)
+		kernel(g, "gemmUpdateAVX512", epUpdate, false)
+		kernel(g, "gemmKernelScaleAVX512", epPlain, true)
+		kernel(g, "gemmSigmoidScaleAVX512", epSigmoid, true)
 		packRows(g, 2*g.ISA.Lanes())
 		packRows(g, tileMR(g.ISA))
 		return
@@ -177,10 +188,13 @@ func generate(g *x86.Gen) {
 	maskTab = g.MaskTable("gemmMaskTab", nr)
 	sig = x86.Sigmoid{Form: x86.SigmoidDirect, K: consts.Operands()}
 
-	kernel(g, "gemmKernelAVX2", epPlain)
-	kernel(g, "gemmSigmoidAVX2", epSigmoid)
-	kernel(g, "gemmSampleAVX2", epSample)
-	kernel(g, "gemmUpdateAVX2", epUpdate)
+	kernel(g, "gemmKernelAVX2", epPlain, false)
+	kernel(g, "gemmSigmoidAVX2", epSigmoid, false)
+	kernel(g, "gemmSampleAVX2", epSample, false)
+	kernel(g, "gemmUpdateAVX2", epUpdate, false)
+	kernel(g, "gemmKernelScaleAVX2", epPlain, true)
+	kernel(g, "gemmSigmoidScaleAVX2", epSigmoid, true)
+	kernel(g, "gemmSampleScaleAVX2", epSample, true)
 	packT8(g)
 	packRows(g, 16)
 	packRows(g, 6)
@@ -213,21 +227,37 @@ const kernelDocLoop = `
 		}%s
 	}`
 
-// kernel emits one kernel with epilogue ep.
-func kernel(x *x86.Gen, name string, ep epilogue) {
+// kernel emits one kernel with epilogue ep; scaled adds the per-row scale
+// of the write-back (the last parameter, scale: row i0+i's pre-activation
+// times scale[i0+i], after the bias and before the sigmoid), for the
+// epilogues other than epUpdate.
+func kernel(x *x86.Gen, name string, ep epilogue, scaled bool) {
 	g := newGen(x, ep)
+	g.scaled = scaled
 	const common = "a, b, c []float32, m, n, k, lda, bstride, ldc int, alpha, beta float32"
-	var store, sample string
+	var store, sample, tail string
+	if scaled {
+		tail = ", scale []float32"
+	}
 	switch ep {
 	case epPlain:
-		g.TEXT(name, attr.NOSPLIT, "func("+common+")")
+		g.TEXT(name, attr.NOSPLIT, "func("+common+tail+")")
 		store = "c[(i0+i)*ldc+j0+j] = x"
+		if scaled {
+			store = "c[(i0+i)*ldc+j0+j] = x * scale[i0+i]"
+		}
 	case epSigmoid:
-		g.TEXT(name, attr.NOSPLIT, "func("+common+", bias []float32)")
+		g.TEXT(name, attr.NOSPLIT, "func("+common+", bias []float32"+tail+")")
 		store = "c[(i0+i)*ldc+j0+j] = Sigmoid1(x + bias[j0+j])"
+		if scaled {
+			store = "c[(i0+i)*ldc+j0+j] = Sigmoid1((x + bias[j0+j]) * scale[i0+i])"
+		}
 	case epSample:
-		g.TEXT(name, attr.NOSPLIT, "func("+common+", bias, s []float32, lds int, key0, key1, phase, step uint32, row0, col0 int)")
+		g.TEXT(name, attr.NOSPLIT, "func("+common+", bias, s []float32, lds int, key0, key1, phase, step uint32, row0, col0 int"+tail+")")
 		store = "c[(i0+i)*ldc+j0+j] = Sigmoid1(x + bias[j0+j])"
+		if scaled {
+			store = "c[(i0+i)*ldc+j0+j] = Sigmoid1((x + bias[j0+j]) * scale[i0+i])"
+		}
 		sample = `
 		st := rng.Stream{Key: [2]uint32{key0, key1}, Step: step, Phase: phase}
 		for i := range mr {
@@ -271,6 +301,9 @@ func kernel(x *x86.Gen, name string, ep epilogue) {
 		g.lWRow = g.AllocLocal(8)
 		g.lWPRow = g.AllocLocal(8)
 	}
+	if scaled {
+		g.lScaleRow = g.AllocLocal(8)
+	}
 
 	g.Comment("Row-panel state lives in locals: mrem, aPanel, cRow (sRow, rowIdx).")
 	t := g.Load(g.Param("m"), g.GP64())
@@ -288,6 +321,10 @@ func kernel(x *x86.Gen, name string, ep epilogue) {
 		g.Load(g.Param("wp").Base(), t)
 		g.Label("noWP")
 		g.MOVQ(t, g.lWPRow)
+	}
+	if scaled {
+		t = g.Load(g.Param("scale").Base(), g.GP64())
+		g.MOVQ(t, g.lScaleRow)
 	}
 	if ep == epSample {
 		g.sampleSetup()
@@ -348,6 +385,12 @@ func kernel(x *x86.Gen, name string, ep epilogue) {
 		g.ADDQ(t, g.lSRow)
 		g.ADDQ(rows, g.lRowIdx)
 	}
+	if scaled {
+		t = g.GP64()
+		g.MOVQ(rows, t)
+		g.SHLQ(U8(2), t)
+		g.ADDQ(t, g.lScaleRow)
+	}
 	g.SUBQ(rows, g.lMrem)
 	g.JMP(LabelRef("top"))
 
@@ -371,6 +414,7 @@ func splitLines(s string) []string {
 type gen struct {
 	*x86.Gen
 	ep                            epilogue
+	scaled                        bool  // the per-row scale of the write-back
 	mrMax, nr                     int   // the level's register tile
 	vb                            int   // bytes of a vector
 	rowShift                      uint8 // log2 of the bytes of a packed panel row (4·NR)
@@ -378,6 +422,7 @@ type gen struct {
 	lSRow, lRowIdx                Mem
 	lWRow                         Mem // epUpdate: the W row of the row panel
 	lWPRow                        Mem // epUpdate: that row in the packed copy (0: none)
+	lScaleRow                     Mem // scaled: the scale of the row panel's first row
 	lLaneAdd, lLaneWord           Mem
 	lKey0, lKey1, lPhase, lStep   Mem // the scalars broadcast to 8 lanes
 }
@@ -733,10 +778,15 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 		g.updateStore(MR, H, acc, colOff, cAddr, full, masks, mask, l)
 		return
 	}
+	if g.scaled {
+		g.scaleRows(MR, P, acc, colOff, nrem)
+	}
+	// addBias: the bias still to add (the scaled kernels added it).
+	addBias := g.ep != epPlain && !g.scaled
 	full()
 	g.JL(LabelRef(l("sMasked")))
 	biasBase := g.GP64()
-	if g.ep != epPlain {
+	if addBias {
 		g.Load(g.Param("bias").Base(), biasBase)
 		g.ADDQ(colOff, biasBase)
 	}
@@ -747,7 +797,9 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 				g.VMOVUPS(x, cAddr(i, h))
 				continue
 			}
-			g.VADDPS(Mem{Base: biasBase, Disp: g.vb * h}, x, x)
+			if addBias {
+				g.VADDPS(Mem{Base: biasBase, Disp: g.vb * h}, x, x)
+			}
 			g.VMOVUPS(sigmoid(g.Gen, x), cAddr(i, h))
 		}
 	}
@@ -755,7 +807,7 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 
 	g.Label(l("sMasked"))
 	masks()
-	if g.ep != epPlain {
+	if addBias {
 		g.Load(g.Param("bias").Base(), biasBase)
 		g.ADDQ(colOff, biasBase)
 	}
@@ -768,11 +820,11 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 				m = g.maskReg(mk)
 			}
 			if g.ep != epPlain {
-				if mk != nil {
+				if addBias && mk != nil {
 					t := g.Vec()
 					g.MaskLoad(Mem{Base: biasBase, Disp: g.vb * h}, m, t)
 					g.VADDPS(t, x, x)
-				} else {
+				} else if addBias {
 					g.VADDPS(Mem{Base: biasBase, Disp: g.vb * h}, x, x)
 				}
 				x = sigmoid(g.Gen, x)
@@ -785,6 +837,57 @@ func (g *gen) epilogue(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
 		}
 	}
 	g.JMP(LabelRef(l("next")))
+}
+
+// scaleRows is the per-row scale of the scaled kernels: the bias added to
+// every accumulator first (masked loads on a partial last panel), then row
+// i's accumulators multiplied by the broadcast scale[i0+i]. Done before the
+// sigmoid pass rather than inside it, so that the scale's register is not
+// live next to the sigmoid's temporaries and the mask: the 6×16 AVX2 tile
+// has 16 ymm registers for all of it. A scale of 1 changes no bit.
+func (g *gen) scaleRows(MR, P int, acc [][]VecVirtual, colOff, nrem Register) {
+	l := func(s string) string { return g.label(s, MR, P) }
+	H := 2 * P
+	if g.ep != epPlain {
+		g.Comment("x += bias (all rows), then x *= scale[row]")
+		masks, mask := g.tailMasks(P, nrem)
+		bb := g.Load(g.Param("bias").Base(), g.GP64())
+		g.ADDQ(colOff, bb)
+		g.CMPQ(nrem, U8(g.nr*P))
+		g.JL(LabelRef(l("bMasked")))
+		for i := range MR {
+			for h := range H {
+				g.VADDPS(Mem{Base: bb, Disp: g.vb * h}, acc[i][h], acc[i][h])
+			}
+		}
+		g.JMP(LabelRef(l("scale")))
+		g.Label(l("bMasked"))
+		masks()
+		for i := range MR {
+			for h := range H {
+				mk := mask(h)
+				if mk == nil {
+					g.VADDPS(Mem{Base: bb, Disp: g.vb * h}, acc[i][h], acc[i][h])
+					continue
+				}
+				t := g.Vec()
+				g.MaskLoad(Mem{Base: bb, Disp: g.vb * h}, g.maskReg(mk), t)
+				g.VADDPS(t, acc[i][h], acc[i][h])
+			}
+		}
+		g.Label(l("scale"))
+	} else {
+		g.Comment("x *= scale[row]")
+	}
+	sp := g.GP64()
+	g.MOVQ(g.lScaleRow, sp)
+	for i := range MR {
+		s := g.Vec()
+		g.Broadcast(Mem{Base: sp, Disp: 4 * i}, s)
+		for h := range H {
+			g.VMULPS(s, acc[i][h], acc[i][h])
+		}
+	}
 }
 
 // updateStore is epUpdate's write-back of x (acc after α and β): with d the
