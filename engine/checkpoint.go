@@ -22,8 +22,9 @@ import (
 // "visible_bias" [V], "hidden_bias" [H]), the momentum velocities
 // ("velocity_weight" [H, V], "velocity_visible_bias" [V],
 // "velocity_hidden_bias" [H]), the sparsity average ("sparsity_average" [H],
-// with a sparsity target only) and the persistent chains ("chains" [C, H],
-// PCD only), all F32. The metadata holds format = "boltz-checkpoint",
+// with a sparsity target only), the persistent chains ("chains" [C, H],
+// PCD only) and the offsets of centering ("visible_offset" [V],
+// "hidden_offset" [H], Config.Centered only), all F32. The metadata holds format = "boltz-checkpoint",
 // format_version, visible, hidden, the position (epoch: epochs completed;
 // batch: the next minibatch of the epoch in progress; step: the RNG step
 // counter), the training Config as JSON under "config", whatever the caller
@@ -74,6 +75,7 @@ type Checkpoint struct {
 	Skipped []error
 
 	vel, velB, velC, q, chains []float32
+	offV, offH                 []float32 // centering's offsets (Config.Centered)
 }
 
 // ckptTensor names a tensor of a checkpoint and where the trainer keeps it.
@@ -100,6 +102,9 @@ func (t *Trainer) tensors() []ckptTensor {
 	}
 	if t.cfg.PCD {
 		ts = append(ts, ckptTensor{"chains", []int{t.chains.Rows, H}, t.chains.Data})
+	}
+	if t.cen != nil {
+		ts = append(ts, ckptTensor{"visible_offset", []int{V}, t.cen.mu}, ckptTensor{"hidden_offset", []int{H}, t.cen.lam})
 	}
 	return append(ts, m.unitTensors()...)
 }
@@ -265,6 +270,9 @@ func ReadCheckpoint(r io.ReaderAt, size int64) (*Checkpoint, error) {
 	if cfg.PCD {
 		want = append(want, ckptTensor{"chains", []int{chains, H}, nil})
 	}
+	if cfg.Centered {
+		want = append(want, ckptTensor{"visible_offset", []int{V}, nil}, ckptTensor{"hidden_offset", []int{H}, nil})
+	}
 	names := make([]string, len(want))
 	for i, w := range want {
 		names[i] = w.name
@@ -310,6 +318,10 @@ func ReadCheckpoint(r io.ReaderAt, size int64) (*Checkpoint, error) {
 				}
 			}
 			c.chains = w.data
+		case "visible_offset":
+			c.offV = w.data
+		case "hidden_offset":
+			c.offH = w.data
 		}
 	}
 	return c, nil
@@ -368,6 +380,11 @@ func (c *Checkpoint) Resume(e *Engine) (*Trainer, error) {
 	copy(t.velC, c.velC)
 	copy(t.q, c.q)
 	copy(t.chains.Data, c.chains)
+	if t.cen != nil {
+		if err := t.SetOffsets(c.offV, c.offH); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+		}
+	}
 	t.step, t.epoch, t.batch = c.Step, c.Epoch, c.Batch
 	return t, nil
 }
