@@ -36,6 +36,15 @@ weights only. After every epoch it prints the reconstruction cross-entropy
 training subset and of the validation data (their gap is the overfitting
 signal), and appends the same as a JSON line to --metrics.
 
+Schedules: --lr-schedule and --momentum-schedule scale the learning rate
+and the momentum rule: constant (the default), linear (to zero over the run,
+step by step, as in Tieleman 2008) or exp (times --lr-decay or
+--momentum-decay every epoch). --centered trains a centered RBM (Melchior,
+Fischer & Wiskott 2016, with PyDeep's offsets: the visible offsets start at
+the data mean, the hidden ones at 0.5, and both follow the batch means of
+the data and of p(h|data) at --offset-rate); the model is saved in the plain
+parameterisation, so eval and every other command read it unchanged.
+
 Checkpoints: with --checkpoint DIR the whole training state (model,
 velocities, PCD chains, position, configuration, a fingerprint of the data)
 is written atomically to DIR/ckpt-<step>.safetensors every
@@ -74,6 +83,7 @@ type trainFlags struct {
 	dataFlags
 	engineFlags
 	unitFlags
+	sched                              scheduleFlags
 	stack                              stackFlags
 	dataSpec, val, out, metrics, vbias string
 	valFrac                            float64
@@ -147,6 +157,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	f.dataFlags.register(fs)
 	f.engineFlags.register(fs)
 	f.unitFlags.register(fs)
+	f.sched.register(fs)
 	f.stack.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -461,7 +472,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 
 	// The checkpoint metadata: what --resume needs to check and rebuild.
 	cliFlags := map[string]string{"epochs": strconv.Itoa(f.epochs)}
-	for _, name := range append(resumeFlags, unitFlagNames...) {
+	for _, name := range append(append(resumeFlags, unitFlagNames...), scheduleFlagNames...) {
 		cliFlags[name] = fs.Lookup(name).Value.String()
 	}
 	for _, name := range carriedFlags {
@@ -634,7 +645,7 @@ func (f *trainFlags) adopt(fs *flag.FlagSet, set map[string]bool, ck *engine.Che
 			return usagef("--resume: the checkpoint's --%s %q: %v", name, v, err)
 		}
 	}
-	for _, name := range unitFlagNames {
+	for _, name := range append(append([]string{}, unitFlagNames...), scheduleFlagNames...) {
 		v, ok := stored[name]
 		fl := fs.Lookup(name)
 		if !ok { // a checkpoint of a version before the unit types: the defaults
@@ -962,6 +973,9 @@ func (f *trainFlags) config() (engine.Config, error) {
 	cfg.LearningRate, cfg.Momentum, cfg.InitialMomentum = f.lr, f.momentum, math.Min(0.5, f.momentum)
 	cfg.WeightDecay, cfg.Seed, cfg.MonitorRows = f.decay, f.seed, f.monitor
 	cfg.SparsityTarget, cfg.SparsityCost = f.sparsity, f.sparsityCost
+	if err := f.sched.apply(&cfg); err != nil {
+		return cfg, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError{err}
 	}
@@ -979,6 +993,7 @@ func (f *trainFlags) metadata(cfg engine.Config, dataName string, epochs int, en
 		"sparsity_cost": cfg.SparsityCost, "init_sigma": f.sigma, "init_vbias": f.vbias, "seed": cfg.Seed,
 		"kernel": engine.KernelID(eng.Kernel()), "workers": eng.Workers(),
 	}
+	f.sched.metadata(md)
 	if f.visible != "bernoulli" {
 		md["visible_units"], md["learn_sigma"], md["sigma_lr"] = f.visible, cfg.LearnSigma, cfg.SigmaLR
 		md["standardize"], md["whiten"], md["states"] = f.standardize, f.whiten, f.states
