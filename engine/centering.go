@@ -43,7 +43,7 @@ import "fmt"
 type centering struct {
 	mu, lam []float32 // visible offsets μ (V) and hidden offsets λ (H)
 	set     bool      // the offsets are initialised (else Fit sets μ to the data mean)
-	accB    []float64 // scratch of correct: ΔWᵀλ
+	accB    []float64 // scratch of correct and moving (max(V, H) values)
 	// The centred copies of the update's operands.
 	v0, h0, vn, hn Mat
 }
@@ -54,7 +54,7 @@ func newCentering(m *RBM, B, N int) (*centering, error) {
 		return nil, fmt.Errorf("%w: centering is implemented for Bernoulli units only, not %s visible units", ErrConfig, m.VisibleUnits)
 	}
 	V, H := m.Visible, m.Hidden
-	c := &centering{mu: make([]float32, V), lam: make([]float32, H), accB: make([]float64, V),
+	c := &centering{mu: make([]float32, V), lam: make([]float32, H), accB: make([]float64, max(V, H)),
 		v0: NewMat(B, V), h0: NewMat(B, H), vn: NewMat(N, V), hn: NewMat(N, H)}
 	for j := range c.mu {
 		c.mu[j] = 0.5
@@ -129,18 +129,22 @@ func (c *centering) updateOffsets(v0, ph0 Mat, r float64) {
 	if r == 0 {
 		return
 	}
-	moving(c.mu, v0, r)
-	moving(c.lam, ph0, r)
+	c.moving(c.mu, v0, r)
+	c.moving(c.lam, ph0, r)
 }
 
-// moving sets o ← (1−r)·o + r·(column means of x).
-func moving(o []float32, x Mat, r float64) {
-	for j := range o {
-		var s float64
-		for k := 0; k < x.Rows; k++ {
-			s += float64(x.Data[k*x.Stride+j])
+// moving sets o ← (1−r)·o + r·(column means of x), summing the rows in
+// order.
+func (c *centering) moving(o []float32, x Mat, r float64) {
+	s := c.accB[:len(o)]
+	clear(s)
+	for k := 0; k < x.Rows; k++ {
+		for j, v := range x.Row(k) {
+			s[j] += float64(v)
 		}
-		o[j] = float32((1-r)*float64(o[j]) + r*s/float64(x.Rows))
+	}
+	for j := range o {
+		o[j] = float32((1-r)*float64(o[j]) + r*s[j]/float64(x.Rows))
 	}
 }
 
@@ -171,7 +175,7 @@ func (t *Trainer) centre() {
 // biases bit for bit as plain training does.
 func (t *Trainer) correct() {
 	c, m, vel := t.cen, t.m, t.vel
-	acc := c.accB
+	acc := c.accB[:m.Visible]
 	clear(acc)
 	for i, l := range c.lam {
 		if l == 0 {
