@@ -46,6 +46,9 @@
 //	               training: configuration, the Fit loop, the CD step and its
 //	               phases (Bernoulli; the other unit types), the per-epoch
 //	               monitors
+//	schedule.go, centering.go
+//	               learning-rate and momentum schedules; centered training
+//	               (offsets, the centred update, the plain parameterisation)
 //	rows.go        row sources (dense or streamed data) and fingerprints
 //	modelfile.go, unitsfile.go, checkpoint.go, checkpointdir.go
 //	               model and checkpoint files (the unit entries of format
