@@ -353,3 +353,23 @@ func TestResumeBitwiseCenteredScheduled(t *testing.T) {
 		}
 	}
 }
+
+// TestCenteredStepAllocs: a centred, scheduled Step allocates nothing.
+func TestCenteredStepAllocs(t *testing.T) {
+	for _, k := range builtinKernels(t) {
+		m, _ := NewRBM(64, 32, 0.01, 1)
+		m.SetEngine(testEngine(t, k, 2))
+		cfg := DefaultConfig()
+		cfg.BatchSize, cfg.PCD, cfg.Centered, cfg.OffsetRate = 16, true, true, 0.01
+		cfg.LRSchedule, cfg.MomentumSchedule, cfg.MomentumDecay = ScheduleLinear, ScheduleExp, 0.9
+		tr, err := NewTrainer(m, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch := patterns(16, 64, 1)
+		tr.Step(batch)
+		if a := testing.AllocsPerRun(20, func() { tr.Step(batch) }); a != 0 {
+			t.Errorf("%s: %v allocations per centred step, want 0", KernelID(k), a)
+		}
+	}
+}
