@@ -101,6 +101,9 @@ func (t *Trainer) cdStep(v0 Mat) {
 		}
 	}
 
+	if t.cen != nil {
+		t.cen.updateOffsets(v0, ph0, cfg.OffsetRate) // centering.go
+	}
 	if cfg.SparsityTarget > 0 {
 		t.sparsity(ph0)
 	}
@@ -108,16 +111,22 @@ func (t *Trainer) cdStep(v0 Mat) {
 	// One parallel phase: the fused weight update over hidden-unit blocks,
 	// and with it the biases of those hidden units and of a matching share of
 	// the visible units.
-	lr := float32(cfg.LearningRate)
+	lr := float32(t.learningRate())
 	mom := t.momentum()
 	t.upd = Update{PosH: ph0, PosV: v0, NegH: ph1, NegV: vneg,
 		PosScale: lr / float32(R), NegScale: lr / float32(n),
 		Momentum: mom, Decay: lr * float32(cfg.WeightDecay), Vel: t.vel}
+	if t.cen != nil {
+		t.centre()
+	}
 	if t.updFn == nil {
 		t.updFn = t.updatePart // a method value allocates: make it once
 	}
 	t.updParts = t.eng.pool.Parts(m.Hidden, t.grain.Cols)
 	t.eng.pool.Run(m.Hidden, t.grain.Cols, t.updFn)
+	if t.cen != nil {
+		t.correct()
+	}
 	t.pkCurrent = t.pk != nil && t.keepPacked
 	t.step++
 }

@@ -125,7 +125,7 @@ func (t *Trainer) cdStepUnits(v0 Mat) {
 		dz = t.sigmaGradient(v0, ph0, vneg, ph1)
 	}
 
-	lr := float32(cfg.LearningRate)
+	lr := float32(t.learningRate())
 	t.upd = Update{PosH: ph0, PosV: xs0, NegH: ph1, NegV: xs1,
 		PosScale: lr / float32(R), NegScale: lr / float32(n),
 		Momentum: t.momentum(), Decay: lr * float32(cfg.WeightDecay), Vel: t.vel}

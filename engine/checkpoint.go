@@ -22,9 +22,11 @@ import (
 // "visible_bias" [V], "hidden_bias" [H]), the momentum velocities
 // ("velocity_weight" [H, V], "velocity_visible_bias" [V],
 // "velocity_hidden_bias" [H]), the sparsity average ("sparsity_average" [H],
-// with a sparsity target only) and the persistent chains ("chains" [C, H],
+// with a sparsity target only), the persistent chains ("chains" [C, H],
 // PCD only; for PT all K·C of them, temperature k in rows [k·C, (k+1)·C),
-// with the ladder "pt_betas" [K]), all F32. The metadata holds format = "boltz-checkpoint",
+// with the ladder "pt_betas" [K]) and the offsets of centering
+// ("visible_offset" [V], "hidden_offset" [H], Config.Centered only), all
+// F32. The metadata holds format = "boltz-checkpoint",
 // format_version, visible, hidden, the position (epoch: epochs completed;
 // batch: the next minibatch of the epoch in progress; step: the RNG step
 // counter), the training Config as JSON under "config", whatever the caller
@@ -77,7 +79,8 @@ type Checkpoint struct {
 	Skipped []error
 
 	vel, velB, velC, q, chains []float32
-	swapAttempts, swapAccepts  []uint64 // PT's counters
+	swapAttempts, swapAccepts  []uint64  // PT's counters
+	offV, offH                 []float32 // centering's offsets (Config.Centered)
 }
 
 // ckptTensor names a tensor of a checkpoint and where the trainer keeps it.
@@ -106,6 +109,9 @@ func (t *Trainer) tensors() []ckptTensor {
 		ts = append(ts, ckptTensor{"chains", []int{t.chains.Rows, H}, t.chains.Data})
 	}
 	ts = append(ts, t.ptTensors()...)
+	if t.cen != nil {
+		ts = append(ts, ckptTensor{"visible_offset", []int{V}, t.cen.mu}, ckptTensor{"hidden_offset", []int{H}, t.cen.lam})
+	}
 	return append(ts, m.unitTensors()...)
 }
 
@@ -274,6 +280,9 @@ func ReadCheckpoint(r io.ReaderAt, size int64) (*Checkpoint, error) {
 	if cfg.pt() {
 		want = append(want, ckptTensor{"pt_betas", []int{len(cfg.ladder())}, nil})
 	}
+	if cfg.Centered {
+		want = append(want, ckptTensor{"visible_offset", []int{V}, nil}, ckptTensor{"hidden_offset", []int{H}, nil})
+	}
 	names := make([]string, len(want))
 	for i, w := range want {
 		names[i] = w.name
@@ -323,6 +332,10 @@ func ReadCheckpoint(r io.ReaderAt, size int64) (*Checkpoint, error) {
 			if err := c.readPT(w.data, md); err != nil {
 				return nil, bad("%v", err)
 			}
+		case "visible_offset":
+			c.offV = w.data
+		case "hidden_offset":
+			c.offH = w.data
 		}
 	}
 	return c, nil
@@ -387,6 +400,11 @@ func (c *Checkpoint) Resume(e *Engine) (*Trainer, error) {
 		}
 		copy(t.pt.attempts, c.swapAttempts)
 		copy(t.pt.accepts, c.swapAccepts)
+	}
+	if t.cen != nil {
+		if err := t.SetOffsets(c.offV, c.offH); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+		}
 	}
 	t.step, t.epoch, t.batch = c.Step, c.Epoch, c.Batch
 	return t, nil

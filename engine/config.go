@@ -54,6 +54,21 @@ type Config struct {
 	LearnSigma bool    `json:",omitempty"`
 	SigmaLR    float64 `json:",omitempty"`
 	SigmaFloor float64 `json:",omitempty"`
+
+	// Schedules (schedule.go): LRSchedule scales LearningRate and
+	// MomentumSchedule the momentum rule above; "" is ScheduleConstant.
+	// The decays are the per-epoch factors of ScheduleExp (0 otherwise).
+	LRSchedule       Schedule `json:",omitempty"`
+	LRDecay          float64  `json:",omitempty"`
+	MomentumSchedule Schedule `json:",omitempty"`
+	MomentumDecay    float64  `json:",omitempty"`
+
+	// Centering (centering.go): with Centered, the trainer follows the
+	// centered gradient of Melchior, Fischer & Wiskott (2016) with visible
+	// and hidden offsets kept as moving averages at rate OffsetRate in
+	// [0, 1]. The model stays in the plain parameterisation.
+	Centered   bool    `json:",omitempty"`
+	OffsetRate float64 `json:",omitempty"`
 }
 
 // DefaultSigmaFloor is the smallest σ a learned Gaussian unit may reach
@@ -123,6 +138,18 @@ func (c Config) Validate() error {
 		return bad("σ learning rate %v must be finite and ≥ 0 (0: the learning rate / 10)", c.SigmaLR)
 	case !finite(c.SigmaFloor) || c.SigmaFloor < 0:
 		return bad("σ floor %v must be finite and ≥ 0 (0: the default %v)", c.SigmaFloor, DefaultSigmaFloor)
+	}
+	if err := validSchedule(c.LRSchedule, c.LRDecay, "learning-rate"); err != nil {
+		return err
+	}
+	if err := validSchedule(c.MomentumSchedule, c.MomentumDecay, "momentum"); err != nil {
+		return err
+	}
+	if !finite(c.OffsetRate) || c.OffsetRate < 0 || c.OffsetRate > 1 {
+		return bad("offset rate %v must be in [0, 1]", c.OffsetRate)
+	}
+	if c.OffsetRate != 0 && !c.Centered {
+		return bad("an offset rate of %v needs Centered", c.OffsetRate)
 	}
 	return c.validateSampler()
 }

@@ -48,6 +48,9 @@
 //	               monitors
 //	pt.go          parallel tempering: the sampler of training, its tempered
 //	               projections, its checkpoint state, GibbsPT
+//	schedule.go, centering.go
+//	               learning-rate and momentum schedules; centered training
+//	               (offsets, the centred update, the plain parameterisation)
 //	rows.go        row sources (dense or streamed data) and fingerprints
 //	modelfile.go, unitsfile.go, checkpoint.go, checkpointdir.go
 //	               model and checkpoint files (the unit entries of format

@@ -37,7 +37,8 @@ type Trainer struct {
 
 	vel        Mat // H×V
 	velB, velC []float32
-	q          []float32 // sparsity moving average
+	q          []float32  // sparsity moving average
+	cen        *centering // Config.Centered's offsets and scratch (centering.go), or nil
 
 	v0       Mat      // B×V gathered batch (Fit)
 	ph0, sh0 Mat      // B×H
@@ -50,6 +51,7 @@ type Trainer struct {
 	step     uint64
 	epoch    int                    // the epoch in progress (0-based), = epochs completed
 	batch    int                    // the next minibatch of the epoch in progress
+	batches  int                    // minibatches an epoch of the Fit in progress (0: none; schedule.go)
 	updFn    func(part, lo, hi int) // t.updatePart, made once
 	updParts int                    // parts of the current update phase
 
@@ -110,6 +112,11 @@ func NewTrainer(m *RBM, cfg Config) (*Trainer, error) {
 	if err := t.initUnits(); err != nil {
 		return nil, err
 	}
+	if cfg.Centered {
+		if t.cen, err = newCentering(m, B, N); err != nil {
+			return nil, err
+		}
+	}
 	t.fused, _ = eng.kernel.(kernel.FusedUpdater)
 	if pk, ok := eng.kernel.(kernel.Packer); ok {
 		if t.pk = pk.NewPacked(H, V); t.pk != nil {
@@ -159,13 +166,6 @@ func (t *Trainer) SetEpochs(n int) error {
 	}
 	t.cfg.Epochs = n
 	return nil
-}
-
-func (t *Trainer) momentum() float32 {
-	if t.epoch < t.cfg.MomentumEpochs {
-		return float32(t.cfg.InitialMomentum)
-	}
-	return float32(t.cfg.Momentum)
 }
 
 // EpochMetrics are the monitoring figures of one epoch. Cross-entropies are
@@ -335,9 +335,16 @@ func (t *Trainer) FitRows(ctx context.Context, src RowSource, opt FitOptions) er
 		return fmt.Errorf("validation data: %w", err)
 	}
 	batches := (rows + cfg.BatchSize - 1) / cfg.BatchSize
+	t.batches = batches
+	defer func() { t.batches = 0 }()
 	if t.epoch < cfg.Epochs && (t.batch < 0 || t.batch >= batches) {
 		return fmt.Errorf("%w: the trainer stands at minibatch %d of epoch %d, but the %d data rows make %d minibatches (different data?)",
 			ErrConfig, t.batch, t.epoch+1, rows, batches)
+	}
+	if t.cen != nil {
+		if err := t.cen.initOffsets(train, V); err != nil {
+			return fmt.Errorf("training data: %w", err)
+		}
 	}
 	var mon monitorBuf
 	perm := make([]int32, rows)

@@ -46,6 +46,15 @@ joint energy E(v, h) (the even pairs, then the odd ones), and the chains at
 printed and written to --metrics ("swap_acceptance"). One temperature is
 PCD bit for bit.
 
+Schedules: --lr-schedule and --momentum-schedule scale the learning rate
+and the momentum rule: constant (the default), linear (to zero over the run,
+step by step, as in Tieleman 2008) or exp (times --lr-decay or
+--momentum-decay every epoch). --centered trains a centered RBM (Melchior,
+Fischer & Wiskott 2016, with PyDeep's offsets: the visible offsets start at
+the data mean, the hidden ones at 0.5, and both follow the batch means of
+the data and of p(h|data) at --offset-rate); the model is saved in the plain
+parameterisation, so eval and every other command read it unchanged.
+
 Checkpoints: with --checkpoint DIR the whole training state (model,
 velocities, PCD chains, position, configuration, a fingerprint of the data)
 is written atomically to DIR/ckpt-<step>.safetensors every
@@ -85,6 +94,7 @@ type trainFlags struct {
 	engineFlags
 	unitFlags
 	samplerFlags
+	sched                              scheduleFlags
 	stack                              stackFlags
 	dataSpec, val, out, metrics, vbias string
 	valFrac                            float64
@@ -159,6 +169,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	f.engineFlags.register(fs)
 	f.unitFlags.register(fs)
 	f.samplerFlags.register(fs, true)
+	f.sched.register(fs)
 	f.stack.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -473,7 +484,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 
 	// The checkpoint metadata: what --resume needs to check and rebuild.
 	cliFlags := map[string]string{"epochs": strconv.Itoa(f.epochs)}
-	for _, name := range append(append(resumeFlags, unitFlagNames...), samplerFlagNames...) {
+	for _, name := range slices.Concat(resumeFlags, unitFlagNames, samplerFlagNames, scheduleFlagNames) {
 		cliFlags[name] = fs.Lookup(name).Value.String()
 	}
 	for _, name := range carriedFlags {
@@ -646,7 +657,7 @@ func (f *trainFlags) adopt(fs *flag.FlagSet, set map[string]bool, ck *engine.Che
 			return usagef("--resume: the checkpoint's --%s %q: %v", name, v, err)
 		}
 	}
-	for _, name := range append(unitFlagNames, samplerFlagNames...) {
+	for _, name := range slices.Concat(unitFlagNames, samplerFlagNames, scheduleFlagNames) {
 		v, ok := stored[name]
 		fl := fs.Lookup(name)
 		if !ok { // a checkpoint of a version before the unit types: the defaults
@@ -975,6 +986,9 @@ func (f *trainFlags) config() (engine.Config, error) {
 	cfg.LearningRate, cfg.Momentum, cfg.InitialMomentum = f.lr, f.momentum, math.Min(0.5, f.momentum)
 	cfg.WeightDecay, cfg.Seed, cfg.MonitorRows = f.decay, f.seed, f.monitor
 	cfg.SparsityTarget, cfg.SparsityCost = f.sparsity, f.sparsityCost
+	if err := f.sched.apply(&cfg); err != nil {
+		return cfg, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError{err}
 	}
@@ -995,6 +1009,7 @@ func (f *trainFlags) metadata(cfg engine.Config, dataName string, epochs int, en
 	if cfg.Sampler == "pt" {
 		md["sampler"], md["betas"] = cfg.Sampler, mustLadder(&f.samplerFlags)
 	}
+	f.sched.metadata(md)
 	if f.visible != "bernoulli" {
 		md["visible_units"], md["learn_sigma"], md["sigma_lr"] = f.visible, cfg.LearnSigma, cfg.SigmaLR
 		md["standardize"], md["whiten"], md["states"] = f.standardize, f.whiten, f.states
