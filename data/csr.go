@@ -52,9 +52,9 @@ func (c *CSR) NNZ() int {
 	return int(c.Indptr[len(c.Indptr)-1] - c.Indptr[0])
 }
 
-// Row returns the columns and values of the nonzeros of row r, sharing c's
+// SparseRow returns the columns and values of the nonzeros of row r, sharing c's
 // storage; val is nil when c's values are all ones.
-func (c *CSR) Row(r int) (idx []int32, val []float32) {
+func (c *CSR) SparseRow(r int) (idx []int32, val []float32) {
 	lo, hi := c.Indptr[r], c.Indptr[r+1]
 	idx = c.Indices[lo:hi:hi]
 	if c.Values != nil {
@@ -75,7 +75,7 @@ func (c *CSR) ReadRow(r int, dst []float32) error {
 
 func (c *CSR) scatter(r int, dst []float32) {
 	clear(dst)
-	idx, val := c.Row(r)
+	idx, val := c.SparseRow(r)
 	if val == nil {
 		for _, j := range idx {
 			dst[j] = 1

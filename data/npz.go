@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -158,9 +159,31 @@ func ReadNPZ(path string, opt Options) (*CSR, error) {
 	if da.n != ia.n {
 		return nil, fmt.Errorf("%s: %w: data.npy holds %d values for %d indices", path, ErrFormat, da.n, ia.n)
 	}
-	if c.Values, err = readNPZ(da, nnz, func(out []float32, b []byte) string { return da.values(out, b) }); err != nil {
+	// The values are kept only from the first that is not 1 on (with ones
+	// for those before it): binary data never hold 4 bytes a nonzero.
+	chunk := make([]float32, chunkElems)
+	var vals []float32
+	ones := true
+	if _, err = readNPZ(da, nnz, func(out []struct{}, b []byte) string {
+		v := chunk[:len(out)]
+		if msg := da.values(v, b); msg != "" {
+			return msg
+		}
+		if ones && slices.ContainsFunc(v, func(x float32) bool { return x != 1 }) {
+			ones = false
+			vals = make([]float32, da.pos, nnz)
+			for k := range vals {
+				vals[k] = 1
+			}
+		}
+		if !ones {
+			vals = append(vals, v...)
+		}
+		return ""
+	}); err != nil {
 		return nil, err
 	}
+	c.Values = vals
 	if err := binarizeCSR(c, opt); err != nil {
 		return nil, err
 	}
