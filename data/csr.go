@@ -17,8 +17,8 @@ import (
 // (binary data, the common case after binarisation), which halves the
 // memory. Its memory is 8·(Rows+1) + 4·NNZ (+ 4·NNZ with Values) bytes: it
 // is never densified whole. ReadRow and Densify write dense rows into a
-// caller's buffer, one row or one minibatch at a time; with ReadRow, a *CSR
-// satisfies engine.RowSource.
+// caller's buffer, one row or one minibatch at a time; engine.CSR takes
+// the slices in place as a row source for training.
 //
 // The readers (ReadSVMLight, ReadNPZ) return a checked CSR; one built by
 // hand should be checked with Validate before use. A CSR is safe for
@@ -268,9 +268,11 @@ func shrink[T any](x []T) []T {
 
 // IsSparse reports whether path names a sparse file by its extension:
 // .svm, .svmlight, .libsvm (svmlight text) or .npz (scipy's CSR).
-func IsSparse(path string) bool { return sparseKind(path) != "" }
+func IsSparse(path string) bool { return SparseFormat(path) != "" }
 
-func sparseKind(path string) string {
+// SparseFormat returns "svmlight" or "npz" for a sparse file's name, "" for
+// any other.
+func SparseFormat(path string) string {
 	name := strings.ToLower(filepath.Base(path))
 	switch filepath.Ext(name) {
 	case ".svm", ".svmlight", ".libsvm":
@@ -286,7 +288,7 @@ func sparseKind(path string) string {
 // format, when not empty, overrides the extension: "svmlight" or "npz".
 func LoadCSR(path, format string, features int, opt Options) (*CSR, error) {
 	if format == "" {
-		format = sparseKind(path)
+		format = SparseFormat(path)
 	}
 	if opt.Real {
 		return nil, fmt.Errorf("%s: sparse files hold values in [0,1] for bernoulli units; real-valued sparse data are not supported", path)
