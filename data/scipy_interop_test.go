@@ -55,6 +55,9 @@ sp.save_npz(d + "/csc.npz", m.tocsc())
 `
 
 func TestScipyFiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starting python takes seconds; the normal run tests this")
+	}
 	needScipy(t)
 	d := t.TempDir()
 	cmd := exec.Command(python, "-c", scipyWriter, d)
