@@ -437,3 +437,10 @@ func checkCSRResult(t *testing.T, c *CSR, err error, opt Options) {
 		}
 	}
 }
+
+// Load refuses sparse files by name, pointing to LoadCSR.
+func TestLoadNamesSparseFiles(t *testing.T) {
+	p := writeTemp(t, "s.svm", []byte(smallSVM))
+	_, err := Load(p, noBin)
+	wantFormatErr(t, err, p, "a sparse svmlight file; LoadCSR reads it")
+}
