@@ -49,7 +49,7 @@ func ReadNPZ(path string, opt Options) (*CSR, error) {
 		if zf == nil {
 			return nil, fmt.Errorf("%s: %w: no %s in the archive (not a scipy.sparse.save_npz file?)", path, ErrFormat, name)
 		}
-		return openNPZArray(path, zf)
+		return openNPZArray(path, zf, size)
 	}
 
 	fa, err := open("format.npy")
@@ -198,13 +198,14 @@ type npzArray struct {
 	size       int  // bytes a value
 	big        bool
 	n          int // values the header claims
+	stored     bool // not compressed: the file's size bounds n
 	r          io.ReadCloser
 	pos        int // values read so far
 }
 
 // openNPZArray opens zf and reads its .npy header: a 0-D or 1-D array of a
 // plain dtype, whose size the member's size must match.
-func openNPZArray(path string, zf *zip.File) (*npzArray, error) {
+func openNPZArray(path string, zf *zip.File, fileSize int64) (*npzArray, error) {
 	a := &npzArray{path: path, name: zf.Name}
 	r, err := zf.Open()
 	if err != nil {
@@ -260,6 +261,7 @@ func openNPZArray(path string, zf *zip.File) (*npzArray, error) {
 		return nil, a.errf("claims %d values, more than %d", n, maxNNZ)
 	}
 	a.n = int(n)
+	a.stored = zf.Method == zip.Store && zf.CompressedSize64 == zf.UncompressedSize64 && zf.CompressedSize64 <= uint64(fileSize)
 	if want := uint64(prefix+hlen) + n*uint64(a.size); zf.UncompressedSize64 != want {
 		return nil, a.errf("the member holds %d bytes, but shape %v of %s needs %d (truncated or corrupt)", zf.UncompressedSize64, h.shape, h.descr, want)
 	}
@@ -431,10 +433,15 @@ func (a *npzArray) values(out []float32, b []byte) string {
 // checking that nothing follows, which also checks the member's CRC),
 // decoding chunks with dec, which returns a description of the first bad
 // value or "". The slice grows as data arrive, so a header's claim cannot
-// cause a large allocation by itself.
+// cause a large allocation by itself; a stored member, whose size the
+// file's bounds, is allocated whole at once (no copies while growing).
 func readNPZ[T any](a *npzArray, n int, dec func(out []T, b []byte) string) ([]T, error) {
 	defer a.r.Close()
-	out := make([]T, 0, min(n, growElems))
+	initial := min(n, growElems)
+	if a.stored {
+		initial = n
+	}
+	out := make([]T, 0, initial)
 	buf := make([]byte, min(max(n, 1), chunkElems)*a.size)
 	for a.pos < n {
 		k := min(n-a.pos, chunkElems)
