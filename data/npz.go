@@ -197,7 +197,7 @@ type npzArray struct {
 	kind       byte // 'i', 'u', 'f', 'b', 'S' or 'U'
 	size       int  // bytes a value
 	big        bool
-	n          int // values the header claims
+	n          int  // values the header claims
 	stored     bool // not compressed: the file's size bounds n
 	r          io.ReadCloser
 	pos        int // values read so far
