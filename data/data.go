@@ -116,6 +116,9 @@ func Load(spec string, opt Options) (*Set, error) {
 	case "mnist", "mnist-test":
 		return loadMNIST(spec, opt)
 	}
+	if f := SparseFormat(spec); f != "" {
+		return nil, fmt.Errorf("%s: %w: a sparse %s file; LoadCSR reads it (the train, eval and transform commands take it)", spec, ErrFormat, f)
+	}
 	kind, err := sniff(spec)
 	if err != nil {
 		return nil, err

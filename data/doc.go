@@ -8,6 +8,10 @@
 // NPY files, CSV text and aligned protein FASTA files (ReadFASTA), and
 // States.OneHot turns them into one-hot rows.
 //
+// Sparse data come as CSR (compressed sparse rows): ReadSVMLight reads
+// svmlight/libsvm text, ReadNPZ scipy.sparse.save_npz archives, LoadCSR
+// either by name; a CSR is densified a row range at a time (Densify).
+//
 // The package knows nothing of training: it only turns files into matrices.
 //
 // Readers distrust their input. They check a header's dimensions against the

@@ -19,7 +19,7 @@ func (mb *monitorBuf) monitor(m *RBM, d rowData, n int) (ce, fe float64, err err
 	if d.dense != nil {
 		return m.monitor(d.dense[:n*V])
 	}
-	c := min(n, monitorChunk)
+	c := min(n, monitorChunk, max(rowsBatch(V), evalChunk)) // wide rows: fewer at a time
 	if len(mb.x) < c*V {
 		mb.x, mb.out = make([]float32, c*V), make([]float32, c)
 	}

@@ -34,6 +34,12 @@ func (m *RBM) PseudoLogLikelihood(dst, v []float32, seed uint64) error {
 
 // pll is PseudoLogLikelihood after the checks.
 func (m *RBM) pll(e *Engine, rows int, dst, v []float32, seed uint64) error {
+	return m.pllAt(e, rows, dst, v, seed, 0)
+}
+
+// pllAt is pll of rows row0, row0+1, ... of a larger data set: row r of v
+// flips the unit of row row0+r.
+func (m *RBM) pllAt(e *Engine, rows int, dst, v []float32, seed uint64, row0 int) error {
 	st := rng.NewStream(seed, 0, phasePLL)
 	V, H := m.Visible, m.Hidden
 	return m.eachChunk(context.Background(), rows, func(r0, r1 int, a, _ []float32) {
@@ -42,7 +48,7 @@ func (m *RBM) pll(e *Engine, rows int, dst, v []float32, seed uint64) error {
 		pre := mat(a[:n*H], n, H)
 		m.project(e, false, pre, x, Linear, nil)
 		for r := 0; r < n; r++ {
-			j := pllUnit(st, r0+r, V)
+			j := pllUnit(st, row0+r0+r, V)
 			xr := x.Row(r)
 			delta := 1 - 2*float64(xr[j])
 			dF := -float64(m.B[j]) * delta

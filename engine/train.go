@@ -491,17 +491,9 @@ func (m *RBM) InitVisibleBiasRows(src RowSource) error {
 	if rows <= 0 {
 		return fmt.Errorf("%w: no data rows", ErrShape)
 	}
-	sum := make([]float64, m.Visible)
-	sq := make([]float64, m.Visible)
-	row := make([]float32, m.Visible)
-	for r := 0; r < rows; r++ {
-		if err := src.ReadRow(r, row); err != nil {
-			return err
-		}
-		for j, x := range row {
-			sum[j] += float64(x)
-			sq[j] += float64(x) * float64(x)
-		}
+	sum, sq, err := columnSums(src, true) // only the nonzeros of SparseRows
+	if err != nil {
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

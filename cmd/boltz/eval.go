@@ -69,6 +69,7 @@ pseudo-likelihood for them.`
 
 type evalFlags struct {
 	dataFlags
+	sparseFlags
 	engineFlags
 	modelPath, dataSpec, logz, aisBase string
 	asJSON                             bool
@@ -80,7 +81,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	var f evalFlags
 	fs := newFlags("eval", "--model M [flags]", evalAbout, stderr)
 	fs.StringVar(&f.modelPath, "model", "", "model file (required)")
-	fs.StringVar(&f.dataSpec, "data", "mnist-test", "data: mnist-test, mnist, or an IDX, NPY or CSV file")
+	fs.StringVar(&f.dataSpec, "data", "mnist-test", "data: mnist-test, mnist, or an IDX, NPY, CSV, svmlight (.svm) or scipy CSR (.npz) file")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed for --binarize stochastic, the pseudo-likelihood's flipped units and AIS")
 	fs.StringVar(&f.logz, "logz", "none", "also estimate log Z and the log-likelihood: none, exact or ais")
@@ -89,6 +90,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.aisBetas, "ais-betas", 0, "AIS temperatures: 0 for the default schedule of 14,503, or about N with the same shape")
 	fs.StringVar(&f.aisBase, "ais-base", "", "data for the AIS base-rate model (default: mnist when --data is mnist-test, else --data)")
 	f.dataFlags.register(fs)
+	f.sparseFlags.register(fs)
 	f.engineFlags.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -114,6 +116,13 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer eng.Close()
+	sparse, err := f.sparseFlags.kind(f.dataSpec)
+	if err != nil {
+		return err
+	}
+	if sparse != "" && (len(st.Layers) > 1 || st.Layers[0].VisibleUnits != engine.Bernoulli) {
+		return usagef("--data %s: sparse data are evaluated on single RBMs of bernoulli visible units (transform reads them for any stack)", f.dataSpec)
+	}
 	if len(st.Layers) > 1 {
 		return f.evalStack(st, opt, stdout, stderr)
 	}
@@ -124,22 +133,32 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if f.logz == "exact" && min(m.Visible, m.Hidden) > f.maxBits {
 		return usagef("--logz exact: the model has min(V,H) = %d > --logz-max-bits %d (2^%d states); use --logz ais", min(m.Visible, m.Hidden), f.maxBits, min(m.Visible, m.Hidden))
 	}
-	set, err := data.Load(f.dataSpec, opt)
-	if err != nil {
-		return err
+	var rows engine.RowSource
+	var res evalResult
+	if sparse != "" {
+		if rows, err = f.sparseFlags.loadRows(f.dataSpec, sparse, opt, m.Visible, stderr); err != nil {
+			return err
+		}
+		res, err = evaluateRows(m, rows, f.seed)
+	} else {
+		set, err := data.Load(f.dataSpec, opt)
+		if err != nil {
+			return err
+		}
+		noteData(stderr, set)
+		if set.X.Cols != m.Visible {
+			return fmt.Errorf("%s has %d columns but the model has %d visible units", set.Name, set.X.Cols, m.Visible)
+		}
+		rows = engine.Dense(set.X.Data, set.X.Cols)
+		res, err = evaluate(m, set.X.Data, f.seed)
 	}
-	noteData(stderr, set)
-	if set.X.Cols != m.Visible {
-		return fmt.Errorf("%s has %d columns but the model has %d visible units", set.Name, set.X.Cols, m.Visible)
-	}
-	res, err := evaluate(m, set.X.Data, f.seed)
 	if err != nil {
 		return err
 	}
 	if f.logz != "none" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		lz, err := f.logZ(ctx, m, set, opt, stderr)
+		lz, err := f.logZ(ctx, m, rows, opt, stderr)
 		if errors.Is(err, context.Canceled) {
 			return exitCode{130, fmt.Errorf("interrupted during the log Z estimate")}
 		}
@@ -174,7 +193,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 }
 
 // logZ runs the chosen log Z computation.
-func (f *evalFlags) logZ(ctx context.Context, m *engine.RBM, set *data.Set, opt data.Options, stderr io.Writer) (*logZJSON, error) {
+func (f *evalFlags) logZ(ctx context.Context, m *engine.RBM, set engine.RowSource, opt data.Options, stderr io.Writer) (*logZJSON, error) {
 	start := time.Now()
 	if f.logz == "exact" {
 		lz, err := m.LogZExact(f.maxBits)
@@ -191,15 +210,32 @@ func (f *evalFlags) logZ(ctx context.Context, m *engine.RBM, set *data.Set, opt 
 	if spec != "" && spec != f.dataSpec {
 		baseOpt := opt
 		baseOpt.Limit = 0
-		var err error
-		if base, err = data.Load(spec, baseOpt); err != nil {
-			return nil, fmt.Errorf("--ais-base: %w", err)
+		sparse, err := f.sparseFlags.kind(spec)
+		if err != nil {
+			return nil, err
 		}
-		if base.X.Cols != m.Visible {
-			return nil, fmt.Errorf("--ais-base %s has %d columns but the model has %d visible units", base.Name, base.X.Cols, m.Visible)
+		if sparse != "" {
+			if base, err = f.sparseFlags.loadRows(spec, sparse, baseOpt, m.Visible, io.Discard); err != nil {
+				return nil, fmt.Errorf("--ais-base: %w", err)
+			}
+		} else {
+			set, err := data.Load(spec, baseOpt)
+			if err != nil {
+				return nil, fmt.Errorf("--ais-base: %w", err)
+			}
+			if set.X.Cols != m.Visible {
+				return nil, fmt.Errorf("--ais-base %s has %d columns but the model has %d visible units", set.Name, set.X.Cols, m.Visible)
+			}
+			base = engine.Dense(set.X.Data, set.X.Cols)
 		}
 	}
-	aopt := engine.AISOptions{Runs: f.aisRuns, Data: base.X.Data, Seed: f.seed}
+	// The base rates of the data's unit frequencies, read row by row (only
+	// the nonzeros of sparse rows): BaseRateVisibleBias of the same rows.
+	bias, err := engine.BaseRateVisibleBiasRows(base)
+	if err != nil {
+		return nil, err
+	}
+	aopt := engine.AISOptions{Runs: f.aisRuns, BaseVisibleBias: bias, Seed: f.seed}
 	if f.aisBetas > 0 {
 		aopt.Betas = engine.AISBetas(f.aisBetas)
 	}

@@ -91,6 +91,7 @@ are binary. --pll and --logz-every are for bernoulli units only.`
 
 type trainFlags struct {
 	dataFlags
+	sparseFlags
 	engineFlags
 	unitFlags
 	samplerFlags
@@ -112,7 +113,7 @@ type trainFlags struct {
 // resumeFlags are the flags that shape a run: --resume takes them from the
 // checkpoint, and refuses different values.
 var resumeFlags = []string{"data", "val", "val-frac", "binarize", "limit", "label-column", "hidden", "batch", "lr", "k",
-	"pcd", "chains", "momentum", "decay", "sparsity", "sparsity-cost", "init-sigma", "init-vbias", "seed", "monitor-rows"}
+	"pcd", "chains", "momentum", "decay", "sparsity", "sparsity-cost", "init-sigma", "init-vbias", "seed", "monitor-rows", "format", "features"}
 
 // carriedFlags are the flags that say where the outputs go and what is
 // monitored: --resume takes them from the checkpoint when they are not
@@ -134,7 +135,7 @@ var exitNow = os.Exit
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	var f trainFlags
 	fs := newFlags("train", "[flags]", trainAbout, stderr)
-	fs.StringVar(&f.dataSpec, "data", "mnist", "training data: mnist (the 60,000 MNIST training images), mnist-test, or an IDX, NPY or CSV file")
+	fs.StringVar(&f.dataSpec, "data", "mnist", "training data: mnist (the 60,000 MNIST training images), mnist-test, or an IDX, NPY, CSV, svmlight (.svm) or scipy CSR (.npz) file")
 	fs.StringVar(&f.val, "val", "", "validation data file (default: hold out --val-frac of the training rows)")
 	fs.Float64Var(&f.valFrac, "val-frac", 1.0/6, "fraction of the training rows held out for validation when --val is not given (0: none)")
 	fs.Lookup("val-frac").DefValue = "1/6 ≈ 0.1667" // not 0.16666666666666666 in --help
@@ -166,6 +167,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.resume, "resume", "", "continue the run saved in this checkpoint directory (its newest valid checkpoint) or checkpoint file")
 	fs.StringVar(&f.mmap, "mmap", "auto", "memory-map uncompressed NPY/IDX data and read it a minibatch at a time: auto (files over 256 MiB), on, off")
 	f.dataFlags.register(fs)
+	f.sparseFlags.register(fs)
 	f.engineFlags.register(fs)
 	f.unitFlags.register(fs)
 	f.samplerFlags.register(fs, true)
@@ -312,7 +314,18 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 
 	var train, val *dataset
 	var units *unitData
-	if unit == engine.Bernoulli {
+	sparse, err := f.sparseFlags.kind(f.dataSpec)
+	if err != nil {
+		return err
+	}
+	if sparse != "" && unit != engine.Bernoulli {
+		return usagef("--data %s: sparse data are for bernoulli visible units", f.dataSpec)
+	}
+	if sparse != "" {
+		if train, val, err = f.sparseFlags.loadSparseDatasets(f.dataSpec, sparse, f.val, f.valFrac, opt); err != nil {
+			return err
+		}
+	} else if unit == engine.Bernoulli {
 		var closeData func()
 		if train, val, closeData, err = loadDatasets(f.dataSpec, f.val, f.valFrac, opt, f.mmap); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -23,6 +24,7 @@ below.`
 func runTransform(args []string, stdout, stderr io.Writer) error {
 	var (
 		df                       dataFlags
+		sf                       sparseFlags
 		ef                       engineFlags
 		modelPath, dataSpec, out string
 		seed                     uint64
@@ -30,11 +32,12 @@ func runTransform(args []string, stdout, stderr io.Writer) error {
 	)
 	fs := newFlags("transform", "--model M --data FILE [--out features.npy] [flags]", transformAbout, stderr)
 	fs.StringVar(&modelPath, "model", "", "model file (required)")
-	fs.StringVar(&dataSpec, "data", "", "data (required): mnist, mnist-test, or an IDX, NPY or CSV file")
+	fs.StringVar(&dataSpec, "data", "", "data (required): mnist, mnist-test, or an IDX, NPY, CSV, svmlight (.svm) or scipy CSR (.npz) file")
 	fs.StringVar(&out, "out", "features.npy", "NPY file to write (atomically; - for standard output)")
 	fs.Uint64Var(&seed, "seed", 1, "seed for --binarize stochastic")
 	fs.IntVar(&layer, "layer", 0, "layer of a stack whose hidden probabilities to write (default: the top one)")
 	df.register(fs)
+	sf.register(fs)
 	ef.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -63,7 +66,24 @@ func runTransform(args []string, stdout, stderr io.Writer) error {
 	m := st.Layers[0]
 	var x []float32
 	var rows int
-	if m.VisibleUnits == engine.Bernoulli {
+	var h []float32
+	sparse, err := sf.kind(dataSpec)
+	if err != nil {
+		return err
+	}
+	if sparse != "" && m.VisibleUnits != engine.Bernoulli {
+		return usagef("--data %s: sparse data are for bernoulli visible units", dataSpec)
+	}
+	if sparse != "" {
+		src, err := sf.loadRows(dataSpec, sparse, opt, m.Visible, stderr)
+		if err != nil {
+			return err
+		}
+		rows = src.Rows()
+		if h, err = transformRows(context.Background(), st, src, layer); err != nil {
+			return err
+		}
+	} else if m.VisibleUnits == engine.Bernoulli {
 		set, err := data.Load(dataSpec, opt)
 		if err != nil {
 			return err
@@ -76,9 +96,10 @@ func runTransform(args []string, stdout, stderr io.Writer) error {
 	} else if x, rows, _, err = loadForModel(m, dataSpec, opt); err != nil {
 		return err
 	}
-	h, err := st.Transform(x, layer)
-	if err != nil {
-		return err
+	if sparse == "" {
+		if h, err = st.Transform(x, layer); err != nil {
+			return err
+		}
 	}
 	feat := data.Matrix{Rows: rows, Cols: st.Hidden(layer), Data: h}
 	if err := writeOut(out, stdout, func(w io.Writer) error { return data.WriteNPY(w, feat) }); err != nil {
