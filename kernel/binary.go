@@ -78,10 +78,14 @@ func (a *Active) BuildRows(x Mat, value float32, r0, r1 int) (nonzeros int, ok b
 }
 
 // Build is BuildRows over all rows of x, which become the rows of the
-// Active (a's Beg and End are resliced to x.Rows), with Value set to value.
+// Active, with Cols set to x.Cols and Value to value (the arrays grow when
+// they are too small for x, else they are resliced: no allocation).
 func (a *Active) Build(x Mat, value float32) (nonzeros int, ok bool) {
+	if cap(a.Beg) < x.Rows || cap(a.End) < x.Rows || len(a.Idx) < x.Rows*x.Cols {
+		*a = *NewActive(x.Rows, x.Cols)
+	}
 	a.Beg, a.End = a.Beg[:x.Rows], a.End[:x.Rows]
-	a.Value = value
+	a.Cols, a.Value = x.Cols, value
 	return a.BuildRows(x, value, 0, x.Rows)
 }
 

@@ -44,6 +44,9 @@ func Run(t *testing.T, k kernel.Kernel) {
 	if pk, ok := k.(kernel.Packer); ok {
 		t.Run("PackedUnits", func(t *testing.T) { testPackedUnits(t, k, pk) })
 	}
+	if hasBinary(k) {
+		t.Run("Binary", func(t *testing.T) { testBinary(t, k) })
+	}
 	if fu, ok := k.(kernel.FusedUpdater); ok {
 		t.Run("UpdateFused", func(t *testing.T) { testFused(t, k, fu) })
 	}
