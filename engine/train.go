@@ -45,6 +45,7 @@ type Trainer struct {
 	ph1, hs  Mat // N×H
 	chains   Mat // C×H persistent hidden states (PCD)
 	up       *proj
+	binList  *binaryLister // the nonzeros of binary projection inputs (binary.go)
 	upd      Update
 	step     uint64
 	epoch    int                    // the epoch in progress (0-based), = epochs completed
