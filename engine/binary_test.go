@@ -8,10 +8,11 @@ import (
 	"github.com/boltzgo/boltz/internal/floats"
 )
 
-// withoutBinary runs f with the binary form turned off.
-func withoutBinary(f func()) {
+// withBinaryLimit runs f with both crossover densities at limit: -1
+// turns the binary form off, 1 chooses it for every binary input.
+func withBinaryLimit(limit float64, f func()) {
 	up, down := binaryMaxDensityUp, binaryMaxDensityDown
-	binaryMaxDensityUp, binaryMaxDensityDown = -1, -1
+	binaryMaxDensityUp, binaryMaxDensityDown = limit, limit
 	defer func() { binaryMaxDensityUp, binaryMaxDensityDown = up, down }()
 	f()
 }
@@ -97,9 +98,9 @@ func TestBinaryFormBitwise(t *testing.T) {
 						}
 					}
 					if off {
-						withoutBinary(fit)
+						withBinaryLimit(-1, fit)
 					} else {
-						fit()
+						withBinaryLimit(1, fit)
 					}
 					if ref == nil {
 						ref = m
@@ -114,17 +115,19 @@ func TestBinaryFormBitwise(t *testing.T) {
 	}
 }
 
-// TestBinaryAISBitwise: AIS with and without the binary form, bit for bit.
+// TestBinaryAISBitwise: AIS with the binary form for every product (v and
+// β·h) and without it, bit for bit.
 func TestBinaryAISBitwise(t *testing.T) {
 	for _, workers := range []int{1, 2} {
 		m := aisModel(t, 40, 24, 0.3, 2, workers)
 		opt := AISOptions{Runs: 16, Betas: AISBetas(200), Seed: 3}
-		on, err := m.AIS(context.Background(), opt)
+		var on, off AISResult
+		var err error
+		withBinaryLimit(1, func() { on, err = m.AIS(context.Background(), opt) })
 		if err != nil {
 			t.Fatal(err)
 		}
-		var off AISResult
-		withoutBinary(func() { off, err = m.AIS(context.Background(), opt) })
+		withBinaryLimit(-1, func() { off, err = m.AIS(context.Background(), opt) })
 		if err != nil {
 			t.Fatal(err)
 		}
