@@ -26,6 +26,13 @@ var (
 	binaryMaxDensityDown = 0.35
 )
 
+// binaryProbeRows rows are looked at before the listing; above
+// binaryProbeFactor times the crossover there, the input counts as dense.
+const (
+	binaryProbeRows   = 8
+	binaryProbeFactor = 1.5
+)
+
 // binaryLister lists the nonzeros of projection inputs for one trainer or
 // estimate: one Active, rebuilt for each product, and per-part results.
 type binaryLister struct {
@@ -71,6 +78,19 @@ func (l *binaryLister) list(pool *Pool, x Mat, value float32, down bool) *kernel
 	}
 	a.Beg, a.End = a.Beg[:x.Rows], a.End[:x.Rows]
 	a.Cols, a.Value = x.Cols, value
+	limit := binaryMaxDensityUp
+	if down {
+		limit = binaryMaxDensityDown
+	}
+	// A look at the first rows first (the same rows whatever the split):
+	// when they are far above the crossover, or not binary, the dense form
+	// runs without the full listing.
+	if m := min(x.Rows, binaryProbeRows); m < x.Rows {
+		n, ok := a.BuildRows(x, value, 0, m)
+		if !ok || float64(n) > binaryProbeFactor*limit*float64(m)*float64(x.Cols) {
+			return nil
+		}
+	}
 	l.x, l.value = x, value
 	parts := pool.Parts(x.Rows, 1)
 	for i := range parts {
@@ -84,10 +104,6 @@ func (l *binaryLister) list(pool *Pool, x Mat, value float32, down bool) *kernel
 			return nil
 		}
 		n += l.counts[i]
-	}
-	limit := binaryMaxDensityUp
-	if down {
-		limit = binaryMaxDensityDown
 	}
 	if float64(n) > limit*float64(x.Rows)*float64(x.Cols) {
 		return nil
