@@ -297,6 +297,7 @@ type aisState struct {
 
 	down, up *proj
 	hidFn    func(part, lo, hi int)
+	binList  *binaryLister // the nonzeros of v and of β·h (binary.go)
 
 	// parameters of the current temperature, read by hidFn
 	b0, b1 float64
@@ -353,6 +354,7 @@ func (s *aisState) init() {
 	for r := 0; r < s.R; r++ {
 		st.Bernoulli(s.v.Row(r), p, r, 0)
 	}
+	s.up.bin = binaryInput(&s.binList, s.e.pool, s.up, 1)
 	s.up.goOn(s.e.pool)
 }
 
@@ -371,7 +373,9 @@ func (s *aisState) step(k int, b0, b1 float64, sample bool) {
 		s.bias[j] = (1-bb)*s.bA[j] + bb*x
 	}
 	s.down.s = Sample{Dst: s.v, Stream: rng.NewStream(s.seed, uint64(k), phaseAISVisible)}
+	s.down.bin = binaryInput(&s.binList, s.e.pool, s.down, bb)
 	s.down.goOn(s.e.pool)
+	s.up.bin = binaryInput(&s.binList, s.e.pool, s.up, 1)
 	s.up.goOn(s.e.pool) // the pre-activations of the new visible states
 }
 

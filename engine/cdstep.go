@@ -47,6 +47,7 @@ func (t *Trainer) run(down bool, out, in Mat, act Act, s *Sample) {
 	if s != nil {
 		p.s = *s
 	}
+	p.bin = binaryInput(&t.binList, t.eng.pool, p, 1)
 	p.goOn(t.eng.pool)
 }
 

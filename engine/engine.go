@@ -137,7 +137,8 @@ type proj struct {
 	units  *kernel.Units // non-nil: units other than Bernoulli (act is then ignored)
 	sample bool
 	s      Sample
-	pk     kernel.Packed // non-nil: W packed in advance (Trainer, AIS), w unused
+	pk     kernel.Packed  // non-nil: W packed in advance (Trainer, AIS), w unused
+	bin    *kernel.Active // non-nil: in as its nonzeros, for the binary form (binary.go); goOn clears it
 	fn     func(part, lo, hi int)
 	parts  []Sample // per-part sampling descriptors, so run does not allocate
 	// unitParts are the per-part unit descriptions (σ sliced by column).
@@ -196,10 +197,14 @@ func (p *proj) run(part, lo, hi int) {
 		p.runTempered(part, out, in, w, bias, p.scale[row0:row0+out.Rows], col0, sp)
 		return
 	}
+	if p.bin != nil {
+		p.runBinary(out, w, bias, col0, lo, hi, sp)
+		return
+	}
 	p.plain(out, in, w, bias, col0, p.act, sp)
 }
 
-// plain is one part of a projection without units or scale.
+// plain is one part of a projection without units, scale or binary form.
 func (p *proj) plain(out, in, w Mat, bias []float32, col0 int, act Act, sp *Sample) {
 	switch {
 	case p.pk != nil && p.down:
@@ -273,4 +278,5 @@ func (p *proj) goOn(pool *Pool) {
 	} else {
 		pool.Run(rows, g.Rows, p.fn)
 	}
+	p.bin = nil // a list is for one phase
 }

@@ -47,6 +47,7 @@ type Trainer struct {
 	chains   Mat      // C×H persistent hidden states (PCD; K·C×H for PT)
 	pt       *ptState // parallel tempering (pt.go), or nil
 	up       *proj
+	binList  *binaryLister // the nonzeros of binary projection inputs (binary.go)
 	upd      Update
 	step     uint64
 	epoch    int                    // the epoch in progress (0-based), = epochs completed

@@ -10,6 +10,9 @@
 //	TemperedProjector, PackedTempered
 //	             a per-row inverse temperature in the write-back
 //	             (tempered.go; else Linear, then ApplyTempered)
+//	BinaryProjector, PackedBinary
+//	             products whose input is 0 or one value, as sums of the
+//	             rows of W its nonzeros (an Active) select (binary.go)
 //	UnitsProjector, PackedUnits
 //	             Gaussian and categorical units in the projections'
 //	             write-back (units.go; else Linear, then ApplyUnits)

@@ -54,6 +54,9 @@ func Run(t *testing.T, k kernel.Kernel) {
 			t.Run("PackedTempered", func(t *testing.T) { testPackedTempered(t, k, pk, tp) })
 		}
 	}
+	if hasBinary(k) {
+		t.Run("Binary", func(t *testing.T) { testBinary(t, k) })
+	}
 	if fu, ok := k.(kernel.FusedUpdater); ok {
 		t.Run("UpdateFused", func(t *testing.T) { testFused(t, k, fu) })
 	}
