@@ -51,6 +51,10 @@ type AISOptions struct {
 	// Data is the training data (R×V, values in [0, 1]) whose smoothed unit
 	// frequencies give the base rates when BaseVisibleBias is nil.
 	Data []float32
+	// MeanBase takes the base rates as the plain unit means of Data
+	// (MeanVisibleBias, PyDeep's base model) instead of the smoothed
+	// frequencies of BaseRateVisibleBias. Bernoulli units only.
+	MeanBase bool
 	// Seed selects the random streams; the estimate is a function of the
 	// model, the options and the seed only (not of the worker count).
 	Seed uint64
@@ -250,8 +254,12 @@ func (m *RBM) aisBaseBias(opt AISOptions) ([]float32, error) {
 			return nil, fmt.Errorf("%w: base visible bias[%d] = %v", ErrValue, i, bA[i])
 		}
 	case opt.Data != nil:
+		base := BaseRateVisibleBias
+		if opt.MeanBase {
+			base = MeanVisibleBias
+		}
 		var err error
-		if bA, err = BaseRateVisibleBias(opt.Data, m.Visible); err != nil {
+		if bA, err = base(opt.Data, m.Visible); err != nil {
 			return nil, fmt.Errorf("AIS base rates: %w", err)
 		}
 	default:
