@@ -205,6 +205,9 @@ func (m *RBM) AIS(ctx context.Context, opt AISOptions) (AISResult, error) {
 		return AISResult{}, fmt.Errorf("%w: AIS needs at least 2 runs, have %d", ErrConfig, runs)
 	}
 	if m.VisibleUnits != Bernoulli {
+		if opt.MeanBase {
+			return AISResult{}, fmt.Errorf("%w: the mean base rates are for Bernoulli visible units, the model's are %s", ErrConfig, m.VisibleUnits)
+		}
 		betas, err := m.aisSchedule(ctx, opt, runs, nil) // aisschedule.go
 		if err != nil {
 			return AISResult{}, err
