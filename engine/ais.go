@@ -34,8 +34,15 @@ type AISOptions struct {
 	// weights can be estimated.
 	Runs int
 	// Betas is the temperature schedule: non-decreasing, from exactly 0 to
-	// exactly 1 (nil: DefaultAISBetas).
+	// exactly 1 (nil: Temperatures values of the shape Schedule; with both
+	// zero, DefaultAISBetas).
 	Betas []float64
+	// Temperatures is the number of β values of the schedule made when Betas
+	// is nil (0: 14,503, the length of the default schedule; else at least
+	// 2), and Schedule its shape (see AISSchedule; the zero value is the
+	// default schedule's shape). ReverseAIS uses the same schedule.
+	Temperatures int
+	Schedule     AISSchedule
 	// BaseVisibleBias is b_A, the visible bias of the base-rate model (V
 	// values). nil: BaseRateVisibleBias(Data), or all zeros (a uniform base
 	// model, which needs more temperatures) when Data is nil too. The choice
@@ -44,6 +51,10 @@ type AISOptions struct {
 	// Data is the training data (R×V, values in [0, 1]) whose smoothed unit
 	// frequencies give the base rates when BaseVisibleBias is nil.
 	Data []float32
+	// MeanBase takes the base rates as the plain unit means of Data
+	// (MeanVisibleBias, PyDeep's base model) instead of the smoothed
+	// frequencies of BaseRateVisibleBias. Bernoulli units only.
+	MeanBase bool
 	// Seed selects the random streams; the estimate is a function of the
 	// model, the options and the seed only (not of the worker count).
 	Seed uint64
@@ -193,42 +204,30 @@ func (m *RBM) AIS(ctx context.Context, opt AISOptions) (AISResult, error) {
 	if runs < 2 {
 		return AISResult{}, fmt.Errorf("%w: AIS needs at least 2 runs, have %d", ErrConfig, runs)
 	}
-	betas := opt.Betas
-	if betas == nil {
-		betas = DefaultAISBetas()
-	}
-	if err := checkBetas(betas); err != nil {
-		return AISResult{}, err
-	}
 	if m.VisibleUnits != Bernoulli {
+		if opt.MeanBase {
+			return AISResult{}, fmt.Errorf("%w: the mean base rates are for Bernoulli visible units, the model's are %s", ErrConfig, m.VisibleUnits)
+		}
+		betas, err := m.aisSchedule(ctx, opt, runs, nil) // aisschedule.go
+		if err != nil {
+			return AISResult{}, err
+		}
 		return m.aisUnits(ctx, opt, runs, betas) // aisunits.go
 	}
-	bA := opt.BaseVisibleBias
-	switch {
-	case bA != nil:
-		if len(bA) != m.Visible {
-			return AISResult{}, fmt.Errorf("%w: base visible bias has %d values, want %d", ErrShape, len(bA), m.Visible)
-		}
-		if i := firstNonFinite(bA); i >= 0 {
-			return AISResult{}, fmt.Errorf("%w: base visible bias[%d] = %v", ErrValue, i, bA[i])
-		}
-	case opt.Data != nil:
-		var err error
-		if bA, err = BaseRateVisibleBias(opt.Data, m.Visible); err != nil {
-			return AISResult{}, fmt.Errorf("AIS base rates: %w", err)
-		}
-	default:
-		bA = make([]float32, m.Visible)
+	bA, err := m.aisBaseBias(opt)
+	if err != nil {
+		return AISResult{}, err
+	}
+	betas, err := m.aisSchedule(ctx, opt, runs, bA)
+	if err != nil {
+		return AISResult{}, err
 	}
 	e, err := m.Engine()
 	if err != nil {
 		return AISResult{}, err
 	}
 	s := newAISState(m, e, runs, bA, opt.Seed)
-	logZA := float64(m.Hidden) * math.Ln2
-	for _, b := range bA {
-		logZA += softplus(float64(b))
-	}
+	logZA := s.logZBase()
 	s.init()
 	K := len(betas) - 1
 	for k := 1; k <= K; k++ {
@@ -243,6 +242,42 @@ func (m *RBM) AIS(ctx context.Context, opt AISOptions) (AISResult, error) {
 	res.Temperatures = len(betas)
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
+}
+
+// aisBaseBias returns b_A, the base-rate model's visible bias of
+// Bernoulli AIS (see AISOptions.BaseVisibleBias), checked.
+func (m *RBM) aisBaseBias(opt AISOptions) ([]float32, error) {
+	bA := opt.BaseVisibleBias
+	switch {
+	case bA != nil:
+		if len(bA) != m.Visible {
+			return nil, fmt.Errorf("%w: base visible bias has %d values, want %d", ErrShape, len(bA), m.Visible)
+		}
+		if i := firstNonFinite(bA); i >= 0 {
+			return nil, fmt.Errorf("%w: base visible bias[%d] = %v", ErrValue, i, bA[i])
+		}
+	case opt.Data != nil:
+		base := BaseRateVisibleBias
+		if opt.MeanBase {
+			base = MeanVisibleBias
+		}
+		var err error
+		if bA, err = base(opt.Data, m.Visible); err != nil {
+			return nil, fmt.Errorf("AIS base rates: %w", err)
+		}
+	default:
+		bA = make([]float32, m.Visible)
+	}
+	return bA, nil
+}
+
+// logZBase is log Z_A of the base-rate model: Σ_j softplus(b_A,j) + H·log 2.
+func (s *aisState) logZBase() float64 {
+	logZA := float64(s.m.Hidden) * math.Ln2
+	for _, b := range s.bA {
+		logZA += softplus(float64(b))
+	}
+	return logZA
 }
 
 // aisSummary turns the log-weights into the estimate and its bounds.
@@ -299,6 +334,10 @@ type aisState struct {
 	hidFn    func(part, lo, hi int)
 	binList  *binaryLister // the nonzeros of v and of β·h (binary.go)
 
+	// the random-stream phases (forward AIS, reverse AIS and the schedule's
+	// pilot draw independent numbers)
+	phInit, phHidden, phVisible uint32
+
 	// parameters of the current temperature, read by hidFn
 	b0, b1 float64
 	sample bool
@@ -312,6 +351,7 @@ func newAISState(m *RBM, e *Engine, runs int, bA []float32, seed uint64) *aisSta
 		bA: bA, bias: make([]float32, V), db: make([]float64, V),
 		logw: make([]float64, runs),
 		down: newProj(e.kernel, e.pool.Workers()), up: newProj(e.kernel, e.pool.Workers()),
+		phInit: phaseAISInit, phHidden: phaseAISHidden, phVisible: phaseAISVisible,
 	}
 	for j := range s.db {
 		s.db[j] = float64(m.B[j]) - float64(bA[j])
@@ -350,7 +390,7 @@ func newAISState(m *RBM, e *Engine, runs int, bA []float32, seed uint64) *aisSta
 func (s *aisState) init() {
 	p := s.bias
 	asm.Sigmoid(p, s.bA)
-	st := rng.NewStream(s.seed, 0, phaseAISInit)
+	st := rng.NewStream(s.seed, 0, s.phInit)
 	for r := 0; r < s.R; r++ {
 		st.Bernoulli(s.v.Row(r), p, r, 0)
 	}
@@ -360,10 +400,11 @@ func (s *aisState) init() {
 
 // step moves from β_{k−1} = b0 to β_k = b1: it adds
 // log p_k*(v) − log p_{k−1}*(v) to every run's log-weight and, when sample is
-// set, makes one Gibbs sweep at β_k.
+// set, makes one Gibbs sweep at β_k. b1 < b0 is the reverse direction
+// (ReverseAIS), b1 = b0 a plain sweep that leaves the weights alone.
 func (s *aisState) step(k int, b0, b1 float64, sample bool) {
 	s.b0, s.b1, s.sample = b0, b1, sample
-	s.stream = rng.NewStream(s.seed, uint64(k), phaseAISHidden)
+	s.stream = rng.NewStream(s.seed, uint64(k), s.phHidden)
 	s.e.pool.Run(s.R, 1, s.hidFn)
 	if !sample {
 		return
@@ -372,7 +413,7 @@ func (s *aisState) step(k int, b0, b1 float64, sample bool) {
 	for j, x := range s.m.B {
 		s.bias[j] = (1-bb)*s.bA[j] + bb*x
 	}
-	s.down.s = Sample{Dst: s.v, Stream: rng.NewStream(s.seed, uint64(k), phaseAISVisible)}
+	s.down.s = Sample{Dst: s.v, Stream: rng.NewStream(s.seed, uint64(k), s.phVisible)}
 	s.down.bin = binaryInput(&s.binList, s.e.pool, s.down, bb)
 	s.down.goOn(s.e.pool)
 	s.up.bin = binaryInput(&s.binList, s.e.pool, s.up, 1)

@@ -38,10 +38,11 @@
 //	               reconstruction error), the seam for other hidden types
 //	standardize.go the input standardisation stored with a model
 //	infer.go       conditionals, sampling, Gibbs chains (one shared preamble)
-//	score.go, pll.go, logz.go, ais.go, aisunits.go
+//	score.go, pll.go, logz.go, ais.go, aisunits.go, aisschedule.go,
+//	aisreverse.go
 //	               evaluation: free energy, reconstruction error,
 //	               pseudo-likelihood, exact log Z, AIS (Bernoulli; the
-//	               other unit types)
+//	               other unit types; schedules and base rates; reverse AIS)
 //	config.go, train.go, cdstep.go, cdunits.go, monitor.go
 //	               training: configuration, the Fit loop, the CD step and its
 //	               phases (Bernoulli; the other unit types), the per-epoch

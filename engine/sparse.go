@@ -163,6 +163,25 @@ func BaseRateVisibleBiasRows(src RowSource) ([]float32, error) {
 	return b, nil
 }
 
+// MeanVisibleBiasRows is MeanVisibleBias of the rows of src (PyDeep's base
+// model of a data set read row by row or sparse).
+func MeanVisibleBiasRows(src RowSource) ([]float32, error) {
+	rows := src.Rows()
+	if rows <= 0 || src.Cols() <= 0 {
+		return nil, fmt.Errorf("%w: no data rows for the base rates", ErrShape)
+	}
+	sum, _, err := columnSums(src, false)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]float32, len(sum))
+	for j, c := range sum {
+		p := math.Min(math.Max(c/float64(rows), 1e-5), 1-1e-5)
+		b[j] = float32(math.Log(p) - math.Log1p(-p))
+	}
+	return b, nil
+}
+
 // Batches calls f on the rows of src in order, batch rows at a time, each
 // block densified into one buffer that f may read (not keep) until it
 // returns: the way to run the slice-based methods (Transform, FreeEnergy,

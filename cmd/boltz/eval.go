@@ -47,10 +47,29 @@ mean(−F(v)) − log Z (nats per row):
                  0.9:1/100000:1) or about --ais-betas N of the same shape. It
                  reports log Ẑ with the bounds log(Ẑ ± 3σ̂); where 3σ̂ ≥ Ẑ the
                  lower bound does not exist (null in JSON, with a warning):
-                 add runs or temperatures.
+                 add runs or temperatures. --ais-schedule linear spaces the N
+                 temperatures evenly (PyDeep's); adaptive spaces them by the
+                 spread of the log-weight increments that a pilot run of
+                 N/10 temperatures (50 to 1,000) measures, which suits models
+                 that sharpen early (large weights). --ais-base-rates mean
+                 takes the plain data means (PyDeep's base model) rather than
+                 the smoothed frequencies.
+                 Reverse AIS (Burda et al. 2015, PyDeep's) then runs the same
+                 schedule backwards, from --ais-runs rows of --data (drawn at
+                 random with --seed, --ais-reverse-gibbs Gibbs sweeps of the
+                 model first, default 1) down to the base model, and reports
+                 log_z_reverse with its ±3σ̂ bounds. Forward AIS understates
+                 log Z on average, reverse AIS from model samples overstates
+                 it: the two bracket log Z, and log_likelihood_mean from the
+                 reverse estimate is the conservative one. Data rows are not
+                 model samples, so the bracket is as good as the model's fit.
+                 --ais-reverse=false skips it.
 --json prints one JSON object with the same names and, with --logz, log_z,
 log_z_method, log_z_lower, log_z_upper (equal to log_z for exact),
-log_likelihood_mean, log_z_seconds, and for AIS ais_runs and ais_temperatures.
+log_likelihood_mean, log_z_seconds, and for AIS ais_runs and ais_temperatures
+and (bernoulli models) log_z_reverse, log_z_reverse_lower and
+log_z_reverse_upper (null where 3σ̂ exceeds the mean reverse weight),
+log_likelihood_reverse_mean and log_z_reverse_seconds.
 
 Gaussian and categorical models read --data as they were trained: real
 values standardised as the model stores (NPY, IDX or CSV), or integer
@@ -65,16 +84,18 @@ configurations instead, when there are at most 2^--logz-max-bits of
 them); --logz ais anneals from a base model of the same type fitted to
 --ais-base (default --data): per-unit Gaussians of the data's means and
 deviations, or the smoothed state frequencies. There is no
-pseudo-likelihood for them.`
+pseudo-likelihood, reverse AIS or adaptive schedule for them.`
 
 type evalFlags struct {
 	dataFlags
 	sparseFlags
 	engineFlags
 	modelPath, dataSpec, logz, aisBase string
-	asJSON                             bool
+	aisSchedule, aisBaseRates          string
+	asJSON, aisReverse                 bool
 	seed                               uint64
 	maxBits, aisRuns, aisBetas         int
+	aisReverseGibbs                    int
 }
 
 func runEval(args []string, stdout, stderr io.Writer) error {
@@ -89,6 +110,10 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.aisRuns, "ais-runs", engine.DefaultAISRuns, "AIS runs, advanced together as one batch (at least 2)")
 	fs.IntVar(&f.aisBetas, "ais-betas", 0, "AIS temperatures: 0 for the default schedule of 14,503, or about N with the same shape")
 	fs.StringVar(&f.aisBase, "ais-base", "", "data for the AIS base-rate model (default: mnist when --data is mnist-test, else --data)")
+	fs.StringVar(&f.aisSchedule, "ais-schedule", "segmented", "shape of the --ais-betas N temperatures: segmented (the default schedule's), linear or adaptive")
+	fs.StringVar(&f.aisBaseRates, "ais-base-rates", "smoothed", "AIS base rates from --ais-base: smoothed (Salakhutdinov & Murray) or mean (PyDeep)")
+	fs.BoolVar(&f.aisReverse, "ais-reverse", true, "with --logz ais, also reverse AIS from the --data rows (bernoulli models)")
+	fs.IntVar(&f.aisReverseGibbs, "ais-reverse-gibbs", engine.DefaultReverseAISGibbs, "Gibbs sweeps of the model from the data rows before reverse AIS anneals (0: none)")
 	f.dataFlags.register(fs)
 	f.sparseFlags.register(fs)
 	f.engineFlags.register(fs)
@@ -104,8 +129,15 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return usagef("--logz-max-bits %d: want 1..40", f.maxBits)
 	case f.aisRuns < 2:
 		return usagef("--ais-runs %d: AIS needs at least 2 runs", f.aisRuns)
-	case f.aisBetas < 0:
-		return usagef("--ais-betas %d: want 0 (the default schedule) or a positive count", f.aisBetas)
+	case f.aisBetas < 0 || f.aisBetas == 1:
+		return usagef("--ais-betas %d: want 0 (the default schedule) or a count of at least 2", f.aisBetas)
+	case f.aisBaseRates != "smoothed" && f.aisBaseRates != "mean":
+		return usagef("--ais-base-rates %q: want smoothed or mean", f.aisBaseRates)
+	case f.aisReverseGibbs < 0:
+		return usagef("--ais-reverse-gibbs %d: want 0 or more sweeps", f.aisReverseGibbs)
+	}
+	if _, err := engine.ParseAISSchedule(f.aisSchedule); err != nil {
+		return usagef("--ais-schedule %q: want segmented, linear or adaptive", f.aisSchedule)
 	}
 	opt, err := f.options(f.seed)
 	if err != nil {
@@ -166,6 +198,10 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		lz.LogLikelihood = -res.FreeEnergy - lz.LogZ
+		if lz.LogZReverse != nil {
+			ll := -res.FreeEnergy - *lz.LogZReverse
+			lz.LogLikelihoodReverse = &ll
+		}
 		res.logZJSON = lz
 	}
 	if f.asJSON {
@@ -187,7 +223,19 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		if lz.Method == "ais" {
 			fmt.Fprintf(stdout, ", %d runs, %d temperatures; ±3σ̂ bounds %s, %.4f", lz.Runs, lz.Temperatures, lower, lz.LogZUpper)
 		}
-		fmt.Fprintf(stdout, ", %.1fs)\nlog_likelihood_mean    %.4f\n", lz.Seconds, lz.LogLikelihood)
+		fmt.Fprintf(stdout, ", %.1fs)\n", lz.Seconds)
+		if lz.LogZReverse != nil {
+			upper := "none"
+			if lz.revUpper != nil {
+				upper = fmt.Sprintf("%.4f", *lz.revUpper)
+			}
+			fmt.Fprintf(stdout, "log_z_reverse          %.4f (reverse AIS from the data; ±3σ̂ bounds %.4f, %s, %.1fs)\n",
+				*lz.LogZReverse, *lz.LogZReverseLower, upper, *lz.ReverseSeconds)
+		}
+		fmt.Fprintf(stdout, "log_likelihood_mean    %.4f\n", lz.LogLikelihood)
+		if lz.LogLikelihoodReverse != nil {
+			fmt.Fprintf(stdout, "log_likelihood_reverse %.4f (with log_z_reverse: the conservative side)\n", *lz.LogLikelihoodReverse)
+		}
 	}
 	return nil
 }
@@ -230,15 +278,18 @@ func (f *evalFlags) logZ(ctx context.Context, m *engine.RBM, set engine.RowSourc
 		}
 	}
 	// The base rates of the data's unit frequencies, read row by row (only
-	// the nonzeros of sparse rows): BaseRateVisibleBias of the same rows.
-	bias, err := engine.BaseRateVisibleBiasRows(base)
+	// the nonzeros of sparse rows): BaseRateVisibleBias (or, with
+	// --ais-base-rates mean, MeanVisibleBias) of the same rows.
+	baseRates := engine.BaseRateVisibleBiasRows
+	if f.aisBaseRates == "mean" {
+		baseRates = engine.MeanVisibleBiasRows
+	}
+	bias, err := baseRates(base)
 	if err != nil {
 		return nil, err
 	}
-	aopt := engine.AISOptions{Runs: f.aisRuns, BaseVisibleBias: bias, Seed: f.seed}
-	if f.aisBetas > 0 {
-		aopt.Betas = engine.AISBetas(f.aisBetas)
-	}
+	aopt := f.aisOptions(nil)
+	aopt.BaseVisibleBias = bias
 	r, err := m.AIS(ctx, aopt)
 	if err != nil {
 		return nil, err
@@ -251,7 +302,63 @@ func (f *evalFlags) logZ(ctx context.Context, m *engine.RBM, set engine.RowSourc
 		lo := r.LogZLower
 		lz.LogZLower = &lo
 	}
+	if !f.aisReverse {
+		return lz, nil
+	}
+	gibbs := f.aisReverseGibbs
+	if gibbs == 0 {
+		gibbs = -1 // the engine's "none"
+	}
+	starts, err := reverseStart(ctx, set)
+	if err != nil {
+		return nil, err
+	}
+	rv, err := m.ReverseAIS(ctx, engine.ReverseAISOptions{AISOptions: aopt, Start: starts, Gibbs: gibbs})
+	if err != nil {
+		return nil, fmt.Errorf("reverse AIS: %w", err)
+	}
+	lz.LogZReverse, lz.LogZReverseLower, lz.ReverseSeconds = &rv.LogZ, &rv.LogZLower, &rv.Seconds
+	lz.LogZReverseUpper = json.RawMessage("null")
+	if math.IsNaN(rv.LogZUpper) {
+		fmt.Fprintf(stderr, "boltz eval: warning: the reverse AIS weights are too spread for an upper bound on log Z (3σ̂ ≥ mean weight with %d runs and %d temperatures); add runs (--ais-runs) or temperatures (--ais-betas)\n", rv.Runs, rv.Temperatures)
+	} else {
+		lz.revUpper = &rv.LogZUpper
+		if lz.LogZReverseUpper, err = json.Marshal(rv.LogZUpper); err != nil {
+			return nil, err
+		}
+	}
 	return lz, nil
+}
+
+// maxReverseStart bounds the values of the rows reverse AIS may start from:
+// the first rows of the data up to 2^26 values (all of MNIST's test set), so
+// that a wide sparse set is never densified whole.
+const maxReverseStart = 1 << 26
+
+// reverseStart returns the rows reverse AIS starts from, dense: the first
+// rows of set, at most maxReverseStart values.
+func reverseStart(ctx context.Context, set engine.RowSource) ([]float32, error) {
+	V := set.Cols()
+	rows := min(set.Rows(), max(1, maxReverseStart/max(1, V)))
+	out := make([]float32, rows*V)
+	for i := 0; i < rows; i++ {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if err := set.ReadRow(i, out[i*V:(i+1)*V]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// aisOptions are the AIS options of the flags, with base rates from base.
+func (f *evalFlags) aisOptions(base []float32) engine.AISOptions {
+	sched, _ := engine.ParseAISSchedule(f.aisSchedule) // checked in runEval
+	return engine.AISOptions{Runs: f.aisRuns, Data: base, Seed: f.seed, Temperatures: f.aisBetas, Schedule: sched,
+		MeanBase: f.aisBaseRates == "mean"}
 }
 
 // evalUnits is eval for Gaussian and categorical models: the data as the
@@ -306,13 +413,12 @@ func (f *evalFlags) evalUnits(m *engine.RBM, opt data.Options, stdout io.Writer)
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		aopt := engine.AISOptions{Runs: f.aisRuns, Data: base, Seed: f.seed}
-		if f.aisBetas > 0 {
-			aopt.Betas = engine.AISBetas(f.aisBetas)
-		}
-		r, err := m.AIS(ctx, aopt)
+		r, err := m.AIS(ctx, f.aisOptions(base))
 		if errors.Is(err, context.Canceled) {
 			return exitCode{130, fmt.Errorf("interrupted during the log Z estimate")}
+		}
+		if errors.Is(err, engine.ErrConfig) {
+			return usagef("--logz ais: %v", err)
 		}
 		if err != nil {
 			return err
@@ -369,6 +475,14 @@ type logZJSON struct {
 	Seconds       float64  `json:"log_z_seconds"`
 	Runs          int      `json:"ais_runs,omitempty"`
 	Temperatures  int      `json:"ais_temperatures,omitempty"`
+	// Reverse AIS (bernoulli models; absent otherwise): the upper bound is
+	// nil (null) where it does not exist.
+	LogZReverse          *float64        `json:"log_z_reverse,omitempty"`
+	LogZReverseLower     *float64        `json:"log_z_reverse_lower,omitempty"`
+	LogZReverseUpper     json.RawMessage `json:"log_z_reverse_upper,omitempty"` // a number or null
+	revUpper             *float64        // the same for the text output
+	LogLikelihoodReverse *float64        `json:"log_likelihood_reverse_mean,omitempty"`
+	ReverseSeconds       *float64        `json:"log_z_reverse_seconds,omitempty"`
 }
 
 func evaluate(m *engine.RBM, x []float32, seed uint64) (evalResult, error) {

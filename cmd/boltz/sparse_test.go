@@ -106,6 +106,7 @@ func TestSparseDataCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		delete(res, "log_z_seconds")
+		delete(res, "log_z_reverse_seconds")
 		delete(res, "seconds")
 		evals = append(evals, fmt.Sprint(res))
 
