@@ -148,14 +148,20 @@ func BaseRateVisibleBias(data []float32, visible int) ([]float32, error) {
 			count[j] += float64(x)
 		}
 	}
+	return smoothedRates(count, rows), nil
+}
+
+// smoothedRates is BaseRateVisibleBias of the column sums count of rows
+// rows: the one formula for dense rows and row sources.
+func smoothedRates(count []float64, rows int) []float32 {
 	pseudo := 5 * float64(rows) / 100
-	b := make([]float32, visible)
+	b := make([]float32, len(count))
 	for j, c := range count {
 		p := (c + pseudo) / (float64(rows) + pseudo)
 		p = math.Min(math.Max(p, 1e-6), 1-1e-6)
 		b[j] = float32(math.Log(p) - math.Log1p(-p))
 	}
-	return b, nil
+	return b
 }
 
 // Random-stream phases of AIS and the pseudo-likelihood, apart from the

@@ -264,10 +264,16 @@ func MeanVisibleBias(data []float32, visible int) ([]float32, error) {
 			sum[j] += float64(x)
 		}
 	}
-	b := make([]float32, visible)
+	return meanRates(sum, rows), nil
+}
+
+// meanRates is MeanVisibleBias of the column sums sum of rows rows: the one
+// formula for dense rows and row sources.
+func meanRates(sum []float64, rows int) []float32 {
+	b := make([]float32, len(sum))
 	for j, c := range sum {
 		p := math.Min(math.Max(c/float64(rows), 1e-5), 1-1e-5)
 		b[j] = float32(math.Log(p) - math.Log1p(-p))
 	}
-	return b, nil
+	return b
 }

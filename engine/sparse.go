@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"math"
 )
 
 // Sparse rows: a RowSource in compressed sparse row form (CSR) and the
@@ -153,14 +152,7 @@ func BaseRateVisibleBiasRows(src RowSource) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	pseudo := 5 * float64(rows) / 100
-	b := make([]float32, len(count))
-	for j, c := range count {
-		p := (c + pseudo) / (float64(rows) + pseudo)
-		p = math.Min(math.Max(p, 1e-6), 1-1e-6)
-		b[j] = float32(math.Log(p) - math.Log1p(-p))
-	}
-	return b, nil
+	return smoothedRates(count, rows), nil
 }
 
 // MeanVisibleBiasRows is MeanVisibleBias of the rows of src (PyDeep's base
@@ -174,12 +166,7 @@ func MeanVisibleBiasRows(src RowSource) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := make([]float32, len(sum))
-	for j, c := range sum {
-		p := math.Min(math.Max(c/float64(rows), 1e-5), 1-1e-5)
-		b[j] = float32(math.Log(p) - math.Log1p(-p))
-	}
-	return b, nil
+	return meanRates(sum, rows), nil
 }
 
 // Batches calls f on the rows of src in order, batch rows at a time, each

@@ -141,6 +141,11 @@ func TestCSRScoresMatchDense(t *testing.T) {
 	if err != nil || !bytes.Equal(f32bytes(b1), f32bytes(b2)) {
 		t.Errorf("base rates differ (%v)", err)
 	}
+	m1, _ := MeanVisibleBias(x, V)
+	m2, err := MeanVisibleBiasRows(src)
+	if err != nil || !bytes.Equal(f32bytes(m1), f32bytes(m2)) || bytes.Equal(f32bytes(m1), f32bytes(b1)) {
+		t.Errorf("mean base rates differ from the dense ones, or equal the smoothed ones (%v)", err)
+	}
 	if err := m.FreeEnergyRows(ctx, src, make([]float32, rows-1)); !errors.Is(err, ErrShape) {
 		t.Errorf("short dst: %v", err)
 	}
